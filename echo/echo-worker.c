@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The echo protocol on libwebsockets 4.1.6 and the worker thread that runs
+ * it. The lws callback is a thin switch over named handlers. Protocol rules
+ * lws enforces itself (RSV bits, opcodes, fragmented or oversized control
+ * frames, close codes, UTF-8 with LWS_SERVER_OPTION_VALIDATE_UTF8) are left
+ * to it; the ones it does not (unmasked frames, 1-byte close payloads,
+ * message size) are enforced here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libwebsockets.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "echo-session.h"
+#include "echo-worker.h"
+#include "log.h"
+#include "recv-guard.h"
+
+/* Payload bytes per outgoing frame: large messages go out as fragments so
+ * lws never has to copy more than this into its partial-send buffer. */
+#define ECHO_FRAME_MAX (128u * 1024)
+/* Frames written per WRITEABLE callback before yielding to other sockets. */
+#define ECHO_WRITE_BURST 16
+/* Rx flow control: stop reading when this much echo is waiting to be sent,
+ * resume below the low mark. Keeps memory bounded under a slow reader. */
+#define ECHO_QUEUE_HIGH (1024u * 1024)
+#define ECHO_QUEUE_LOW  (256u * 1024)
+/* How long shutdown waits for peers to answer our 1001 close. */
+#define ECHO_STOP_GRACE_US (1000 * LWS_US_PER_MS)
+
+struct echo_pss {
+	struct echo_session session;
+	bool counted; /* holds a slot of --max-connections */
+};
+
+void (*echo_worker_on_failure)(void);
+
+static atomic_uint established_total;
+
+static struct echo_worker *worker_of(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+static int close_with(struct lws *wsi, enum lws_close_status status, const char *why)
+{
+	lws_close_reason(wsi, status, (unsigned char *)why, strlen(why));
+	return -1;
+}
+
+static int on_established(struct lws *wsi, struct echo_pss *pss)
+{
+	struct echo_worker *w = worker_of(wsi);
+	unsigned max = w->opts->max_connections;
+	int fd = lws_get_socket_fd(wsi);
+
+	*pss = (struct echo_pss){ 0 };
+	if (max && atomic_fetch_add(&established_total, 1) >= max) {
+		atomic_fetch_sub(&established_total, 1);
+		/* RFC 6455 section 7.4.1 / IANA: 1013 Try Again Later. */
+		return close_with(wsi, 1013, "connection limit reached");
+	}
+	if (!max)
+		atomic_fetch_add(&established_total, 1);
+	pss->counted = true;
+	w->sessions++;
+	recv_guard_set_owner(fd, wsi);
+	if (recv_guard_violated(fd))
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static void on_closed(struct lws *wsi, struct echo_pss *pss)
+{
+	struct echo_worker *w = worker_of(wsi);
+
+	echo_session_clear(&pss->session);
+	/* The descriptor number will be reused; the guard must not keep a
+	 * pointer to this wsi. */
+	recv_guard_forget(lws_get_socket_fd(wsi));
+	if (!pss->counted)
+		return;
+	pss->counted = false;
+	atomic_fetch_sub(&established_total, 1);
+	w->sessions--;
+	if (w->stopping && w->sessions == 0)
+		w->exit_loop = true;
+}
+
+static int on_receive(struct lws *wsi, struct echo_pss *pss, const void *in, size_t len)
+{
+	struct echo_worker *w = worker_of(wsi);
+	struct echo_session *s = &pss->session;
+	int r;
+
+	/* Section 5.1: a server MUST close on an unmasked frame; its data is
+	 * not echoed. */
+	if (recv_guard_violated(lws_get_socket_fd(wsi)))
+		return close_with(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, "unmasked frame");
+	if (w->stopping)
+		return 0;
+	r = echo_session_receive(s, in, len, lws_is_first_fragment(wsi),
+				 lws_is_final_fragment(wsi), lws_frame_is_binary(wsi),
+				 lws_remaining_packet_payload(wsi), w->opts->max_message_size);
+	if (r == -EMSGSIZE)
+		return close_with(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
+	if (r < 0)
+		return close_with(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+	if (r > 0)
+		lws_callback_on_writable(wsi);
+	if (!s->rx_paused && s->queued_bytes > ECHO_QUEUE_HIGH) {
+		s->rx_paused = true;
+		lws_rx_flow_control(wsi, 0);
+	}
+	return 0;
+}
+
+static int write_one_frame(struct lws *wsi, struct echo_session *s)
+{
+	struct echo_msg *m = echo_session_peek(s);
+	size_t off = m->sent, chunk = MIN(m->len - off, (size_t)ECHO_FRAME_MAX);
+	enum lws_write_protocol type = m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
+	int flags = lws_write_ws_flags(type, off == 0, off + chunk == m->len);
+
+	/* The LWS_PRE bytes before a later fragment belong to the previous one,
+	 * which lws has already sent or copied, so they may be overwritten. */
+	if (lws_write(wsi, echo_msg_payload(m) + off, chunk, flags) < 0)
+		return -EIO;
+	echo_session_consume(s, chunk);
+	return 0;
+}
+
+static int on_writeable(struct lws *wsi, struct echo_pss *pss)
+{
+	struct echo_worker *w = worker_of(wsi);
+	struct echo_session *s = &pss->session;
+
+	if (recv_guard_violated(lws_get_socket_fd(wsi)))
+		return close_with(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, "unmasked frame");
+	if (w->stopping)
+		return close_with(wsi, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+	for (int n = 0; n < ECHO_WRITE_BURST && echo_session_peek(s); n++) {
+		if (write_one_frame(wsi, s) < 0)
+			return -1;
+		if (lws_partial_buffered(wsi))
+			break;
+	}
+	if (echo_session_peek(s))
+		lws_callback_on_writable(wsi);
+	if (s->rx_paused && s->queued_bytes < ECHO_QUEUE_LOW) {
+		s->rx_paused = false;
+		lws_rx_flow_control(wsi, 1);
+	}
+	return 0;
+}
+
+static int on_peer_close(struct lws *wsi, const void *in, size_t len)
+{
+	/* Section 5.5.1: a close body is empty or starts with a 2-byte code.
+	 * lws itself rewrites invalid codes to 1002 and echoes the rest. */
+	if (len == 1)
+		return close_with(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, "1-byte close payload");
+	return 0;
+}
+
+static void stop_grace_expired(lws_sorted_usec_list_t *sul)
+{
+	struct echo_worker *w = lws_container_of(sul, struct echo_worker, stop_sul);
+
+	w->exit_loop = true;
+}
+
+/* On the service thread: stop echoing, close every connection with 1001
+ * (from its WRITEABLE callback) and leave the loop once all are gone or the
+ * grace period ends. */
+static void begin_stop(struct echo_worker *w)
+{
+	if (w->stopping)
+		return;
+	w->stopping = true;
+	if (w->sessions == 0) {
+		w->exit_loop = true;
+		return;
+	}
+	lws_callback_on_writable_all_protocol_vhost(
+		w->vhost, lws_vhost_name_to_protocol(w->vhost, ECHO_PROTOCOL_NAME));
+	lws_sul_schedule(w->context, 0, &w->stop_sul, stop_grace_expired, ECHO_STOP_GRACE_US);
+}
+
+static int echo_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+			 size_t len)
+{
+	struct echo_pss *pss = user;
+	struct echo_worker *w;
+
+	switch (reason) {
+	case LWS_CALLBACK_ESTABLISHED:
+		return on_established(wsi, pss);
+	case LWS_CALLBACK_RECEIVE:
+		return on_receive(wsi, pss, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return on_writeable(wsi, pss);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		return on_peer_close(wsi, in, len);
+	case LWS_CALLBACK_CLOSED:
+		on_closed(wsi, pss);
+		return 0;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		w = lws_context_user(lws_get_context(wsi));
+		if (w && atomic_load(&w->stop_requested))
+			begin_stop(w);
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+/* accept4() with a way out of fd exhaustion: give up the spare descriptor,
+ * accept and immediately close one connection, and take the spare back, so
+ * the backlog drains instead of poll() reporting it forever. */
+static int accept_or_shed(struct echo_worker *w)
+{
+	int fd = accept4(w->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd >= 0 || (errno != EMFILE && errno != ENFILE))
+		return fd >= 0 ? fd : -errno;
+	if (w->spare_fd >= 0) {
+		close(w->spare_fd);
+		fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	log_warning("out of file descriptors: refusing a connection");
+	return -EAGAIN;
+}
+
+static void accept_pending(struct echo_worker *w)
+{
+	for (;;) {
+		int fd = accept_or_shed(w);
+
+		if (fd == -EAGAIN || fd == -EWOULDBLOCK)
+			return;
+		if (fd < 0) {
+			if (fd != -ECONNABORTED && fd != -EINTR)
+				log_error_errno(fd, "accept failed");
+			continue;
+		}
+		if (w->stopping) {
+			close(fd);
+			continue;
+		}
+		recv_guard_watch(fd);
+		/* On failure lws may or may not have closed fd already, so it is
+		 * not closed again here. */
+		if (!lws_adopt_socket_vhost(w->vhost, fd)) {
+			recv_guard_forget(fd);
+			log_warning("libwebsockets refused an accepted connection");
+		}
+	}
+}
+
+static int acceptor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			     void *in, size_t len)
+{
+	struct echo_worker *w;
+
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+		w = lws_context_user(lws_get_context(wsi));
+		accept_pending(w);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static const struct lws_protocols echo_protocols[] = {
+	/* Index 0: a ws upgrade without Sec-WebSocket-Protocol binds here. */
+	{
+		.name = ECHO_PROTOCOL_NAME,
+		.callback = echo_callback,
+		.per_session_data_size = sizeof(struct echo_pss),
+		/* Allocated per connection by lws: keep it small; messages are
+		 * reassembled in our own buffers. */
+		.rx_buffer_size = 16 * 1024,
+		.tx_packet_size = ECHO_FRAME_MAX,
+	},
+	{
+		.name = "wsbench-acceptor",
+		.callback = acceptor_callback,
+	},
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static void worker_recv_guard_violation(void *owner)
+{
+	lws_callback_on_writable(owner);
+}
+
+static int worker_create_context(struct echo_worker *w)
+{
+	struct lws_context_creation_info info;
+	lws_sock_file_fd_type fd;
+
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+	info.protocols = echo_protocols;
+	info.user = w;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.timeout_secs = w->opts->handshake_timeout;
+	info.timeout_secs_ah_idle = w->opts->handshake_timeout;
+	/* Per-thread read buffer: large reads cost nothing per connection. */
+	info.pt_serv_buf_size = 64 * 1024;
+	/* No permessage-deflate: compression would distort the benchmark. */
+	info.extensions = NULL;
+
+	w->context = lws_create_context(&info);
+	if (!w->context)
+		return -ENOMEM;
+	w->vhost = lws_get_vhost_by_name(w->context, "default");
+	if (!w->vhost)
+		return -ENOENT;
+	fd.filefd = w->listen_fd;
+	if (!lws_adopt_descriptor_vhost(w->vhost, LWS_ADOPT_RAW_FILE_DESC, fd, "wsbench-acceptor",
+					NULL))
+		return -EIO;
+	return 0;
+}
+
+static void *worker_main(void *userdata)
+{
+	struct echo_worker *w = userdata;
+	int r;
+
+	r = worker_create_context(w);
+	w->result = r;
+	pthread_mutex_lock(&w->startup->lock);
+	w->startup->ready++;
+	pthread_cond_broadcast(&w->startup->cond);
+	pthread_mutex_unlock(&w->startup->lock);
+	if (r < 0)
+		goto out;
+	while (!w->exit_loop) {
+		if (lws_service(w->context, 0) < 0) {
+			w->result = -EIO;
+			if (echo_worker_on_failure)
+				echo_worker_on_failure();
+			break;
+		}
+	}
+out:
+	pthread_mutex_lock(&w->lock);
+	if (w->context)
+		lws_context_destroy(w->context);
+	w->context = NULL;
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+void echo_startup_wait(struct echo_startup *s, unsigned n)
+{
+	pthread_mutex_lock(&s->lock);
+	while (s->ready < n)
+		pthread_cond_wait(&s->cond, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int echo_worker_start(struct echo_worker *w)
+{
+	recv_guard_on_violation = worker_recv_guard_violation;
+	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pthread_mutex_init(&w->lock, NULL);
+	return -pthread_create(&w->thread, NULL, worker_main, w);
+}
+
+void echo_worker_stop(struct echo_worker *w)
+{
+	atomic_store(&w->stop_requested, true);
+	pthread_mutex_lock(&w->lock);
+	if (w->context)
+		lws_cancel_service(w->context);
+	pthread_mutex_unlock(&w->lock);
+}
+
+int echo_worker_join(struct echo_worker *w)
+{
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->lock);
+	if (w->spare_fd >= 0)
+		close(w->spare_fd);
+	w->spare_fd = -1;
+	return w->result;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wsbench-echo: the built-in WebSocket echo server. main() parses options,
+ * opens one SO_REUSEPORT listener per thread, starts the workers, prints the
+ * READY line and then only waits for signals; all network work happens on
+ * the worker threads.
+ */
+#include <errno.h>
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "echo-options.h"
+#include "echo-worker.h"
+#include "listener.h"
+#include "log.h"
+#include "recv-guard.h"
+#include "wsbench-config.h"
+
+static void lws_log_emit(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	log_msg(level == LLL_ERR ? LOG_LEVEL_ERROR : LOG_LEVEL_WARNING, "libwebsockets: %.*s",
+		(int)n, line);
+}
+
+/* lws sizes its fd tables from the soft limit at context creation; raise it
+ * to the hard limit first so large scenarios are not refused early. */
+static size_t raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : (size_t)rl.rlim_cur;
+}
+
+static void worker_failed(void)
+{
+	kill(getpid(), SIGUSR1);
+}
+
+static int open_listeners(struct echo_worker *workers, const struct echo_options *o,
+			  uint16_t *ret_port)
+{
+	uint16_t port = o->port;
+
+	for (unsigned i = 0; i < o->threads; i++) {
+		int fd = listener_open(o->host, port, &port);
+
+		if (fd == -EINVAL)
+			return log_errno(LOG_LEVEL_ERROR, fd, "--host: not a numeric address: '%s'",
+					 o->host);
+		if (fd < 0)
+			return log_error_errno(fd, "cannot listen on %s:%u", o->host, port);
+		workers[i].listen_fd = fd;
+	}
+	*ret_port = port;
+	return 0;
+}
+
+static int run(const struct echo_options *o)
+{
+	struct echo_worker workers[ECHO_MAX_THREADS];
+	struct echo_startup startup = ECHO_STARTUP_INIT;
+	sigset_t mask;
+	uint16_t port = 0;
+	int sig, r, result = 0;
+	unsigned started = 0;
+
+	memset(workers, 0, sizeof(workers));
+	for (unsigned i = 0; i < o->threads; i++)
+		workers[i] = (struct echo_worker){ .index = i, .listen_fd = -1, .opts = o };
+
+	/* Signals are taken synchronously by this thread; the workers must
+	 * inherit them blocked. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+
+	r = recv_guard_init(raise_fd_limit());
+	if (r < 0)
+		return log_error_errno(r, "cannot allocate connection table");
+	r = open_listeners(workers, o, &port);
+	if (r < 0)
+		goto out;
+
+	echo_worker_on_failure = worker_failed;
+	for (unsigned i = 0; i < o->threads; i++) {
+		workers[i].startup = &startup;
+		r = echo_worker_start(&workers[i]);
+		if (r < 0) {
+			log_error_errno(r, "cannot start worker thread");
+			goto stop;
+		}
+		started++;
+	}
+	echo_startup_wait(&startup, started);
+
+	for (unsigned i = 0; i < started; i++)
+		if (workers[i].result < 0) {
+			r = log_error_errno(workers[i].result,
+					    "worker %u: cannot create libwebsockets context", i);
+			goto stop;
+		}
+
+	if (strchr(o->host, ':'))
+		printf("READY ws://[%s]:%u/\n", o->host, port);
+	else
+		printf("READY ws://%s:%u/\n", o->host, port);
+	fflush(stdout);
+	log_info("listening on %s port %u with %u thread(s)", o->host, port, o->threads);
+
+	do {
+		r = sigwait(&mask, &sig);
+	} while (r == EINTR);
+	if (sig == SIGUSR1) {
+		log_error("a worker failed; shutting down");
+		result = 1;
+	}
+	r = 0;
+stop:
+	for (unsigned i = 0; i < started; i++)
+		echo_worker_stop(&workers[i]);
+	for (unsigned i = 0; i < started; i++)
+		echo_worker_join(&workers[i]);
+out:
+	for (unsigned i = 0; i < o->threads; i++)
+		if (workers[i].listen_fd >= 0)
+			close(workers[i].listen_fd);
+	recv_guard_done();
+	if (r < 0)
+		return r;
+	return result ? -EIO : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct echo_options opts;
+	char err[256];
+	int r;
+
+	log_set_program("wsbench-echo");
+	echo_options_init(&opts);
+	r = echo_options_parse(&opts, argc, argv, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "wsbench-echo: %s\n%s", err, echo_usage);
+		return 2;
+	}
+	if (r == ECHO_OPTIONS_HELP) {
+		fputs(echo_usage, stdout);
+		return 0;
+	}
+	if (r == ECHO_OPTIONS_VERSION) {
+		printf("wsbench-echo %s (libwebsockets %s)\n", WSBENCH_VERSION,
+		       lws_get_library_version());
+		return 0;
+	}
+	lws_set_log_level(LLL_ERR | LLL_WARN | (opts.verbose ? LLL_NOTICE : 0), lws_log_emit);
+	if (opts.verbose)
+		log_set_level(LOG_LEVEL_DEBUG);
+	return run(&opts) < 0 ? 1 : 0;
+}

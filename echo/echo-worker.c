@@ -51,6 +51,44 @@ static int close_with(struct lws *wsi, enum lws_close_status status, const char 
 	return -1;
 }
 
+/* Writes a final HTTP answer to a refused upgrade. lws 4.1.6 would just drop
+ * the connection; the status tells the client why. Best effort: the socket
+ * is closed right after. */
+static void refuse_upgrade(struct lws *wsi, const char *status, const char *extra)
+{
+	char resp[256];
+	int n = snprintf(resp, sizeof(resp),
+			 "HTTP/1.1 %s\r\n%sContent-Length: 0\r\nConnection: close\r\n\r\n", status,
+			 extra);
+
+	if (n > 0 && (size_t)n < sizeof(resp))
+		(void)send(lws_get_socket_fd(wsi), resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* RFC 6455 section 4.2.1 rules that lws 4.1.6 does not check: the method is
+ * GET, the version is 13 (else 426 naming the one we speak), and the key is
+ * a base64-encoded 16-byte nonce. Return: 0 to accept, 1 to refuse. */
+static int on_filter_upgrade(struct lws *wsi)
+{
+	char version[8], key[64], nonce[32];
+
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
+		refuse_upgrade(wsi, "400 Bad Request", "");
+		return 1;
+	}
+	if (lws_hdr_copy(wsi, version, sizeof(version), WSI_TOKEN_VERSION) <= 0 ||
+	    strcmp(version, "13") != 0) {
+		refuse_upgrade(wsi, "426 Upgrade Required", "Sec-WebSocket-Version: 13\r\n");
+		return 1;
+	}
+	if (lws_hdr_copy(wsi, key, sizeof(key), WSI_TOKEN_KEY) != 24 ||
+	    lws_b64_decode_string(key, nonce, sizeof(nonce)) != 16) {
+		refuse_upgrade(wsi, "400 Bad Request", "");
+		return 1;
+	}
+	return 0;
+}
+
 static int on_established(struct lws *wsi, struct echo_pss *pss)
 {
 	struct echo_worker *w = worker_of(wsi);
@@ -197,6 +235,8 @@ static int echo_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	struct echo_worker *w;
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return on_filter_upgrade(wsi);
 	case LWS_CALLBACK_ESTABLISHED:
 		return on_established(wsi, pss);
 	case LWS_CALLBACK_RECEIVE:

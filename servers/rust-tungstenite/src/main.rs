@@ -19,7 +19,6 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tokio_tungstenite::tungstenite::Message;
 
 const DEFAULT_PORT: u16 = 9001;
 const DEFAULT_MAX_MESSAGE: usize = 16 << 20;

@@ -157,11 +157,11 @@ func main() {
 		fmt.Fprintf(os.Stderr, "go-gorilla: %v\n", err)
 		os.Exit(1)
 	}
-	addr := ln.Addr().(*net.TCPAddr)
-	fmt.Printf("READY ws://%s/\n", net.JoinHostPort(addr.IP.String(), strconv.Itoa(addr.Port)))
-
+	// Handlers first: a supervisor may signal as soon as it reads READY.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	addr := ln.Addr().(*net.TCPAddr)
+	fmt.Printf("READY ws://%s/\n", net.JoinHostPort(addr.IP.String(), strconv.Itoa(addr.Port)))
 	go func() {
 		<-sigs
 		ln.Close()

@@ -29,7 +29,6 @@ import argparse
 import fnmatch
 import json
 import os
-import signal
 import socket
 import sys
 import time
@@ -139,10 +138,13 @@ def finish_fail(conn, terminal, res, spec):
         return FAILED, "server did not fail the connection", extra
     if terminal[0] == "close":
         res.close = terminal[1]
-        if terminal[1] not in spec.fail_codes:
-            return FAILED, f"failed the connection with close code {terminal[1]}", extra
         conn.send_close(terminal[1] or 1000)
         conn.wait_eof(2.0)
+        if terminal[1] not in spec.fail_codes:
+            # Section 7.4.1 names the codes but does not make them a MUST;
+            # Autobahn reports this as "WRONG CODE" beside a passing case.
+            want = "/".join(str(c) for c in sorted(spec.fail_codes))
+            return NON_STRICT, f"failed the connection with close code {terminal[1]}, not {want}", extra
     return OK, "", extra
 
 
@@ -203,12 +205,14 @@ class Case:
                 events, terminal = collect(conn, len(spec.events), spec.timeout * scale)
                 verdict, detail, extra = finish_clean(conn, terminal, res, spec)
             ev_verdict, ev_detail = judge_events(spec, events + extra)
+            if spec.informational:
+                return INFORMATIONAL, "; ".join(d for d in (detail, ev_detail) if d)
             if verdict == FAILED:
                 return FAILED, detail
             if ev_verdict == FAILED:
-                return (INFORMATIONAL, ev_detail) if spec.informational else (FAILED, ev_detail)
-            if spec.informational:
-                return INFORMATIONAL, ev_detail or detail
+                return FAILED, ev_detail
+            if verdict == NON_STRICT:
+                return NON_STRICT, detail
             return ev_verdict, ev_detail
         finally:
             conn.close()
@@ -762,7 +766,7 @@ add("X.2.2", "Send a binary message of 16 MiB + 1 in one frame (default limit 16
 add("X.2.3", "Send a binary message of 16 MiB + 1 in fragments of 1 MiB: 1009.", _oversized(_MiB))
 
 
-def _bad_handshake(make_request, strict=True):
+def _bad_handshake(make_request, strict=True, accept_ok=False):
     def run(c, res):
         req = make_request(c)
         c.send_raw(req)
@@ -771,7 +775,7 @@ def _bad_handshake(make_request, strict=True):
         except ws.ProtocolError:
             resp = None
         if resp is not None and resp[0] == 101:
-            verdict = FAILED if strict else NON_STRICT
+            verdict = OK if accept_ok else FAILED if strict else NON_STRICT
             detail = "server accepted the upgrade"
         else:
             verdict, detail = OK, ("closed" if resp is None else f"HTTP {resp[0]}")
@@ -797,9 +801,9 @@ add("X.3.6", "A request line that is not HTTP.",
     _bad_handshake(lambda c: b"\x16\x03\x01\x02\x00garbage\r\n\r\n"))
 add("X.3.7", "Sec-WebSocket-Key that does not decode to 16 bytes (RFC 6455 4.2.1).",
     _bad_handshake(lambda c: c.handshake_request(key="c2hvcnQ=")[0], strict=False))
-add("X.3.8", "Handshake with 64 KiB of extra headers.",
+add("X.3.8", "Handshake with 64 KiB of extra headers: refused or accepted, the server serves on.",
     _bad_handshake(lambda c: c.handshake_request(
-        extra_headers=[(f"X-Filler-{i}", "x" * 60) for i in range(1024)])[0]))
+        extra_headers=[(f"X-Filler-{i}", "x" * 60) for i in range(1024)])[0], accept_ok=True))
 
 
 def _disconnect_mid_message(c, res):
@@ -897,7 +901,6 @@ def main(argv=None):
             extra = f"  ({r.detail})" if r.detail else ""
             print(f"{r.id:<10} {r.verdict:<13} {r.duration_ms:8.1f} ms{extra}", flush=True)
 
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     report = run_suite(args.url, cases, args.agent, progress)
     print(f"\nwsconform: {args.agent} at {args.url}")
     print(summary_table(report))

@@ -119,6 +119,9 @@ async fn main() {
             exit(1);
         }
     };
+    // Handlers first: a supervisor may signal as soon as it reads READY.
+    let mut sigterm = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut sigint = signal(SignalKind::interrupt()).expect("SIGINT handler");
     let addr: SocketAddr = listener.local_addr().expect("local_addr");
     println!("READY ws://{addr}/");
     let _ = std::io::stdout().flush();
@@ -130,8 +133,6 @@ async fn main() {
         .max_frame_size(Some(opts.max_message));
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut sigterm = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    let mut sigint = signal(SignalKind::interrupt()).expect("SIGINT handler");
     let mut tasks = JoinSet::new();
     loop {
         tokio::select! {

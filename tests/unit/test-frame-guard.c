@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for echo/frame-guard.c: the unmasked-frame detector must follow
+ * frame boundaries across any split of the byte stream. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "frame-guard.h"
+
+static const char http_head[] = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n";
+
+/* Encodes a client frame header (+ key, + zero payload) into buf. */
+static size_t frame(uint8_t *buf, uint8_t opcode, uint64_t len, int masked)
+{
+	size_t n = 0;
+
+	buf[n++] = 0x80 | opcode;
+	if (len < 126) {
+		buf[n++] = (masked ? 0x80 : 0) | (uint8_t)len;
+	} else if (len < 65536) {
+		buf[n++] = (masked ? 0x80 : 0) | 126;
+		buf[n++] = (uint8_t)(len >> 8);
+		buf[n++] = (uint8_t)len;
+	} else {
+		buf[n++] = (masked ? 0x80 : 0) | 127;
+		for (int i = 7; i >= 0; i--)
+			buf[n++] = (uint8_t)(len >> (8 * i));
+	}
+	if (masked) {
+		memcpy(buf + n, "\x01\x02\x03\x04", 4);
+		n += 4;
+	}
+	memset(buf + n, 'a', (size_t)len);
+	return n + (size_t)len;
+}
+
+static uint8_t stream[300000];
+
+static size_t build_stream(int last_masked)
+{
+	size_t n = 0;
+
+	memcpy(stream, http_head, strlen(http_head));
+	n += strlen(http_head);
+	n += frame(stream + n, 1, 0, 1);
+	n += frame(stream + n, 2, 125, 1);
+	n += frame(stream + n, 2, 126, 1);
+	n += frame(stream + n, 9, 5, 1);
+	n += frame(stream + n, 2, 70000, 1);
+	n += frame(stream + n, 1, 3, last_masked);
+	return n;
+}
+
+static void feed_in_pieces(struct frame_guard *g, size_t total, size_t piece)
+{
+	for (size_t off = 0; off < total; off += piece) {
+		size_t n = total - off < piece ? total - off : piece;
+
+		frame_guard_feed(g, stream + off, n);
+	}
+}
+
+static void test_masked_stream_passes_any_split(void **state)
+{
+	size_t total = build_stream(1);
+	static const size_t pieces[] = { 1, 2, 3, 7, 126, 4096, 300000 };
+
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		struct frame_guard g;
+
+		frame_guard_reset(&g);
+		feed_in_pieces(&g, total, pieces[i]);
+		assert_false(frame_guard_violated(&g));
+		assert_int_equal(g.frames, 6);
+		assert_int_equal(g.state, FRAME_GUARD_HEADER0);
+	}
+}
+
+static void test_unmasked_frame_detected_any_split(void **state)
+{
+	size_t total = build_stream(0);
+	static const size_t pieces[] = { 1, 5, 1000, 300000 };
+
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		struct frame_guard g;
+
+		frame_guard_reset(&g);
+		feed_in_pieces(&g, total, pieces[i]);
+		assert_true(frame_guard_violated(&g));
+		assert_int_equal(g.frames, 5);
+	}
+}
+
+static void test_violation_is_sticky(void **state)
+{
+	struct frame_guard g;
+	uint8_t buf[64];
+	size_t n;
+
+	frame_guard_reset(&g);
+	frame_guard_feed(&g, (const uint8_t *)http_head, strlen(http_head));
+	n = frame(buf, 1, 4, 0);
+	assert_true(frame_guard_feed(&g, buf, n));
+	n = frame(buf, 1, 4, 1);
+	assert_true(frame_guard_feed(&g, buf, n));
+}
+
+static void test_payload_looking_like_header_is_skipped(void **state)
+{
+	struct frame_guard g;
+	uint8_t buf[64];
+	size_t n;
+
+	/* A masked frame whose payload bytes would read as an unmasked header. */
+	frame_guard_reset(&g);
+	frame_guard_feed(&g, (const uint8_t *)http_head, strlen(http_head));
+	n = frame(buf, 2, 4, 1);
+	memcpy(buf + n - 4, "\x81\x05\x81\x05", 4);
+	assert_false(frame_guard_feed(&g, buf, n));
+	assert_int_equal(g.frames, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_masked_stream_passes_any_split),
+		cmocka_unit_test(test_unmasked_frame_detected_any_split),
+		cmocka_unit_test(test_violation_is_sticky),
+		cmocka_unit_test(test_payload_looking_like_header_is_skipped),
+	};
+
+	return cmocka_run_group_tests_name("frame-guard", tests, NULL, NULL);
+}

@@ -18,8 +18,8 @@ void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 /* Logs with strerror(-error) appended and returns error (negative errno). */
 int log_errno(enum log_level level, int error, const char *fmt, ...) _printf_(3, 4);
 
-#define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
-#define log_warning(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+#define log_error(...)              log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warning(...)            log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
+#define log_info(...)               log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...)              log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_error_errno(error, ...) log_errno(LOG_LEVEL_ERROR, error, __VA_ARGS__)

@@ -35,8 +35,8 @@ static int size_suffix_shift(const char *suffix)
 		const char *name;
 		int shift;
 	} table[] = {
-		{ "", 0 },     { "B", 0 },    { "K", 10 },  { "KiB", 10 },
-		{ "M", 20 },   { "MiB", 20 }, { "G", 30 },  { "GiB", 30 },
+		{ "", 0 },   { "B", 0 },    { "K", 10 }, { "KiB", 10 },
+		{ "M", 20 }, { "MiB", 20 }, { "G", 30 }, { "GiB", 30 },
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)

@@ -12,22 +12,22 @@
 #include "parse.h"
 
 const char echo_usage[] =
-	"usage: wsbench-echo [OPTIONS]\n"
-	"\n"
-	"WebSocket echo server (libwebsockets) used as wsbench's built-in target.\n"
-	"\n"
-	"  --host ADDR                 address to listen on (default 127.0.0.1)\n"
-	"  --port N                    TCP port, 0 for any free port (default 9001)\n"
-	"  --threads N                 event-loop threads sharing the port (default 1)\n"
-	"  --max-message-size BYTES    largest message accepted, suffix K/M/G (default 16M)\n"
-	"  --max-connections N         refuse connections beyond N (default: no limit)\n"
-	"  --handshake-timeout SECS    time allowed for the upgrade (default 10)\n"
-	"  -v, --verbose               log connection events and libwebsockets notices\n"
-	"  -h, --help                  show this help\n"
-	"  --version                   show the version\n"
-	"\n"
-	"Prints \"READY ws://HOST:PORT/\" on stdout once it accepts connections.\n"
-	"Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure, 2 on bad options.\n";
+    "usage: wsbench-echo [OPTIONS]\n"
+    "\n"
+    "WebSocket echo server (libwebsockets) used as wsbench's built-in target.\n"
+    "\n"
+    "  --host ADDR                 address to listen on (default 127.0.0.1)\n"
+    "  --port N                    TCP port, 0 for any free port (default 9001)\n"
+    "  --threads N                 event-loop threads sharing the port (default 1)\n"
+    "  --max-message-size BYTES    largest message accepted, suffix K/M/G (default 16M)\n"
+    "  --max-connections N         refuse connections beyond N (default: no limit)\n"
+    "  --handshake-timeout SECS    time allowed for the upgrade (default 10)\n"
+    "  -v, --verbose               log connection events and libwebsockets notices\n"
+    "  -h, --help                  show this help\n"
+    "  --version                   show the version\n"
+    "\n"
+    "Prints \"READY ws://HOST:PORT/\" on stdout once it accepts connections.\n"
+    "Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure, 2 on bad options.\n";
 
 enum {
 	OPT_HOST = 0x100,
@@ -65,7 +65,7 @@ void echo_options_init(struct echo_options *o)
 }
 
 static int range_error(char *err, size_t errlen, const char *name, const char *value, int r,
-		       const char *range)
+                       const char *range)
 {
 	if (r == -ERANGE)
 		snprintf(err, errlen, "--%s: must be %s, got '%s'", name, range, value);
@@ -106,21 +106,21 @@ int echo_options_parse(struct echo_options *o, int argc, char **argv, char *err,
 			r = parse_size(optarg, 1, 1024ull * 1024 * 1024, &v);
 			if (r < 0)
 				return range_error(err, errlen, "max-message-size", optarg, r,
-						   "1..1G bytes");
+				                   "1..1G bytes");
 			o->max_message_size = (size_t)v;
 			break;
 		case OPT_MAX_CONNECTIONS:
 			r = parse_u64(optarg, 1, 10000000, &v);
 			if (r < 0)
 				return range_error(err, errlen, "max-connections", optarg, r,
-						   "1..10000000");
+				                   "1..10000000");
 			o->max_connections = (unsigned)v;
 			break;
 		case OPT_HANDSHAKE_TIMEOUT:
 			r = parse_u64(optarg, 1, 3600, &v);
 			if (r < 0)
 				return range_error(err, errlen, "handshake-timeout", optarg, r,
-						   "1..3600 seconds");
+				                   "1..3600 seconds");
 			o->handshake_timeout = (unsigned)v;
 			break;
 		case 'v':

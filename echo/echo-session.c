@@ -68,8 +68,8 @@ static int echo_session_reserve(struct echo_session *s, size_t need, size_t max,
 	return 0;
 }
 
-int echo_session_receive(struct echo_session *s, const void *in, size_t len, bool first,
-			 bool final, bool binary, size_t hint, size_t max)
+int echo_session_receive(struct echo_session *s, const void *in, size_t len, bool first, bool final,
+                         bool binary, size_t hint, size_t max)
 {
 	size_t have = s->partial ? s->partial->len : 0;
 	int r;
@@ -86,7 +86,7 @@ int echo_session_receive(struct echo_session *s, const void *in, size_t len, boo
 	/* Size for the rest of the frame too, when lws tells us, so a large
 	 * single-frame message is allocated once. */
 	r = echo_session_reserve(s, have + len + (final ? 0 : MIN(hint, max - have - len)), max,
-				 final);
+	                         final);
 	if (r < 0)
 		return r;
 	if (first)

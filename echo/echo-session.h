@@ -24,9 +24,9 @@ struct echo_session {
 	struct echo_msg *partial; /* message being reassembled, or NULL */
 	struct echo_msg *head;    /* oldest message waiting to be written */
 	struct echo_msg *tail;
-	size_t queued_bytes;      /* unsent payload bytes in the queue */
+	size_t queued_bytes; /* unsent payload bytes in the queue */
 	size_t queued_msgs;
-	bool rx_paused;           /* rx flow control is holding the peer back */
+	bool rx_paused; /* rx flow control is holding the peer back */
 };
 
 /* The payload of @m; LWS_PRE bytes before it are writable. */
@@ -40,8 +40,8 @@ uint8_t *echo_msg_payload(struct echo_msg *m);
  * Return: 1 when the chunk completed a message (now queued), 0 when more is
  * expected, -EMSGSIZE above @max, -ENOMEM.
  */
-int echo_session_receive(struct echo_session *s, const void *in, size_t len, bool first,
-			 bool final, bool binary, size_t hint, size_t max);
+int echo_session_receive(struct echo_session *s, const void *in, size_t len, bool first, bool final,
+                         bool binary, size_t hint, size_t max);
 
 /* The oldest queued message, or NULL. */
 static inline struct echo_msg *echo_session_peek(struct echo_session *s)

@@ -58,8 +58,8 @@ static void refuse_upgrade(struct lws *wsi, const char *status, const char *extr
 {
 	char resp[256];
 	int n = snprintf(resp, sizeof(resp),
-			 "HTTP/1.1 %s\r\n%sContent-Length: 0\r\nConnection: close\r\n\r\n", status,
-			 extra);
+	                 "HTTP/1.1 %s\r\n%sContent-Length: 0\r\nConnection: close\r\n\r\n", status,
+	                 extra);
 
 	if (n > 0 && (size_t)n < sizeof(resp))
 		(void)send(lws_get_socket_fd(wsi), resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -140,9 +140,9 @@ static int on_receive(struct lws *wsi, struct echo_pss *pss, const void *in, siz
 		return close_with(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, "unmasked frame");
 	if (w->stopping)
 		return 0;
-	r = echo_session_receive(s, in, len, lws_is_first_fragment(wsi),
-				 lws_is_final_fragment(wsi), lws_frame_is_binary(wsi),
-				 lws_remaining_packet_payload(wsi), w->opts->max_message_size);
+	r = echo_session_receive(s, in, len, lws_is_first_fragment(wsi), lws_is_final_fragment(wsi),
+	                         lws_frame_is_binary(wsi), lws_remaining_packet_payload(wsi),
+	                         w->opts->max_message_size);
 	if (r == -EMSGSIZE)
 		return close_with(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
 	if (r < 0)
@@ -195,12 +195,21 @@ static int on_writeable(struct lws *wsi, struct echo_pss *pss)
 	return 0;
 }
 
-static int on_peer_close(struct lws *wsi, const void *in, size_t len)
+static int on_peer_close(struct lws *wsi, struct echo_pss *pss, const void *in, size_t len)
 {
+	struct echo_session *s = &pss->session;
+
 	/* Section 5.5.1: a close body is empty or starts with a 2-byte code.
 	 * lws itself rewrites invalid codes to 1002 and echoes the rest. */
 	if (len == 1)
 		return close_with(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, "1-byte close payload");
+	/* Section 5.5.1 lets us finish sending the current message before the
+	 * close reply; we send all complete echoes received before the close,
+	 * since lws writes its reply ahead of any later WRITEABLE callback.
+	 * What the socket does not take now, lws buffers and drains first. */
+	while (echo_session_peek(s))
+		if (write_one_frame(wsi, s) < 0)
+			return -1;
 	return 0;
 }
 
@@ -224,12 +233,12 @@ static void begin_stop(struct echo_worker *w)
 		return;
 	}
 	lws_callback_on_writable_all_protocol_vhost(
-		w->vhost, lws_vhost_name_to_protocol(w->vhost, ECHO_PROTOCOL_NAME));
+	    w->vhost, lws_vhost_name_to_protocol(w->vhost, ECHO_PROTOCOL_NAME));
 	lws_sul_schedule(w->context, 0, &w->stop_sul, stop_grace_expired, ECHO_STOP_GRACE_US);
 }
 
 static int echo_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-			 size_t len)
+                         size_t len)
 {
 	struct echo_pss *pss = user;
 	struct echo_worker *w;
@@ -244,7 +253,7 @@ static int echo_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return on_writeable(wsi, pss);
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-		return on_peer_close(wsi, in, len);
+		return on_peer_close(wsi, pss, in, len);
 	case LWS_CALLBACK_CLOSED:
 		on_closed(wsi, pss);
 		return 0;
@@ -305,7 +314,7 @@ static void accept_pending(struct echo_worker *w)
 }
 
 static int acceptor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-			     void *in, size_t len)
+                             void *in, size_t len)
 {
 	struct echo_worker *w;
 
@@ -322,25 +331,20 @@ static int acceptor_callback(struct lws *wsi, enum lws_callback_reasons reason, 
 static const struct lws_protocols echo_protocols[] = {
 	/* Index 0: a ws upgrade without Sec-WebSocket-Protocol binds here. */
 	{
-		.name = ECHO_PROTOCOL_NAME,
-		.callback = echo_callback,
-		.per_session_data_size = sizeof(struct echo_pss),
-		/* Allocated per connection by lws: keep it small; messages are
-		 * reassembled in our own buffers. */
-		.rx_buffer_size = 16 * 1024,
-		.tx_packet_size = ECHO_FRAME_MAX,
+	    .name = ECHO_PROTOCOL_NAME,
+	    .callback = echo_callback,
+	    .per_session_data_size = sizeof(struct echo_pss),
+	    /* Allocated per connection by lws: keep it small; messages are
+	     * reassembled in our own buffers. */
+	    .rx_buffer_size = 16 * 1024,
+	    .tx_packet_size = ECHO_FRAME_MAX,
 	},
 	{
-		.name = "wsbench-acceptor",
-		.callback = acceptor_callback,
+	    .name = "wsbench-acceptor",
+	    .callback = acceptor_callback,
 	},
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
-
-static void worker_recv_guard_violation(void *owner)
-{
-	lws_callback_on_writable(owner);
-}
 
 static int worker_create_context(struct echo_worker *w)
 {
@@ -367,7 +371,7 @@ static int worker_create_context(struct echo_worker *w)
 		return -ENOENT;
 	fd.filefd = w->listen_fd;
 	if (!lws_adopt_descriptor_vhost(w->vhost, LWS_ADOPT_RAW_FILE_DESC, fd, "wsbench-acceptor",
-					NULL))
+	                                NULL))
 		return -EIO;
 	return 0;
 }
@@ -412,7 +416,6 @@ void echo_startup_wait(struct echo_startup *s, unsigned n)
 
 int echo_worker_start(struct echo_worker *w)
 {
-	recv_guard_on_violation = worker_recv_guard_violation;
 	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pthread_mutex_init(&w->lock, NULL);
 	return -pthread_create(&w->thread, NULL, worker_main, w);

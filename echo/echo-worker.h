@@ -24,7 +24,10 @@ struct echo_startup {
 	unsigned ready;
 };
 
-#define ECHO_STARTUP_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 }
+#define ECHO_STARTUP_INIT                                                                          \
+	{                                                                                          \
+		PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0                             \
+	}
 
 /* Waits until @n workers have reported. */
 void echo_startup_wait(struct echo_startup *s, unsigned n);
@@ -41,11 +44,11 @@ struct echo_worker {
 
 	pthread_mutex_t lock; /* guards context against use after destroy */
 	atomic_bool stop_requested;
-	bool stopping;        /* the service thread has begun closing connections */
+	bool stopping; /* the service thread has begun closing connections */
 	bool exit_loop;
-	unsigned sessions;    /* established WebSocket connections */
+	unsigned sessions;               /* established WebSocket connections */
 	lws_sorted_usec_list_t stop_sul; /* ends the shutdown grace period */
-	int result;           /* 0, or the negative errno that ended the worker */
+	int result;                      /* 0, or the negative errno that ended the worker */
 
 	struct echo_startup *startup; /* told once the context exists (or failed) */
 };

@@ -14,10 +14,13 @@ void frame_guard_reset(struct frame_guard *g)
 	*g = (struct frame_guard){ .state = FRAME_GUARD_HTTP };
 }
 
+#define OPCODE_PING 0x9
+
 static void frame_guard_end_header(struct frame_guard *g)
 {
 	g->frames++;
 	g->state = g->remaining ? FRAME_GUARD_PAYLOAD : FRAME_GUARD_HEADER0;
+	g->ping_ended = g->state == FRAME_GUARD_HEADER0 && g->opcode == OPCODE_PING;
 }
 
 /* Consumes one header byte; returns false on a protocol violation. */
@@ -30,6 +33,7 @@ static bool frame_guard_header_byte(struct frame_guard *g, uint8_t c)
 			g->state = FRAME_GUARD_HEADER0;
 		return true;
 	case FRAME_GUARD_HEADER0:
+		g->opcode = c & 0x0f;
 		g->state = FRAME_GUARD_HEADER1;
 		return true;
 	case FRAME_GUARD_HEADER1:
@@ -62,24 +66,33 @@ static bool frame_guard_header_byte(struct frame_guard *g, uint8_t c)
 	}
 }
 
-bool frame_guard_feed(struct frame_guard *g, const uint8_t *p, size_t n)
+size_t frame_guard_scan(struct frame_guard *g, const uint8_t *p, size_t n, bool stop_after_ping)
 {
 	size_t i = 0;
 
-	while (i < n) {
-		if (g->state == FRAME_GUARD_VIOLATION)
-			return true;
+	g->ping_ended = false;
+	while (i < n && g->state != FRAME_GUARD_VIOLATION) {
 		if (g->state == FRAME_GUARD_PAYLOAD) {
 			size_t skip = (size_t)MIN((uint64_t)(n - i), g->remaining);
 
 			i += skip;
 			g->remaining -= skip;
-			if (g->remaining == 0)
+			if (g->remaining == 0) {
 				g->state = FRAME_GUARD_HEADER0;
-			continue;
-		}
-		if (!frame_guard_header_byte(g, p[i++]))
+				g->ping_ended = g->opcode == OPCODE_PING;
+			}
+		} else if (!frame_guard_header_byte(g, p[i++])) {
 			g->state = FRAME_GUARD_VIOLATION;
+		}
+		if (g->ping_ended && stop_after_ping)
+			return i;
+		g->ping_ended = false;
 	}
+	return i;
+}
+
+bool frame_guard_feed(struct frame_guard *g, const uint8_t *p, size_t n)
+{
+	frame_guard_scan(g, p, n, false);
 	return g->state == FRAME_GUARD_VIOLATION;
 }

@@ -24,10 +24,12 @@ enum frame_guard_state {
 
 struct frame_guard {
 	enum frame_guard_state state;
-	uint8_t need;        /* bytes left in EXTLEN or MASKKEY */
-	uint32_t http_tail;  /* last four bytes of the HTTP head */
-	uint64_t remaining;  /* payload bytes left in the current frame */
-	uint64_t frames;     /* complete frame headers seen */
+	uint8_t need;       /* bytes left in EXTLEN or MASKKEY */
+	uint32_t http_tail; /* last four bytes of the HTTP head */
+	uint64_t remaining; /* payload bytes left in the current frame */
+	uint64_t frames;    /* complete frame headers seen */
+	uint8_t opcode;     /* opcode of the current frame */
+	bool ping_ended;    /* the last byte consumed completed a ping frame */
 };
 
 /* Starts tracking a new connection at its HTTP upgrade request. */
@@ -38,6 +40,14 @@ void frame_guard_reset(struct frame_guard *g);
  * Return: true once an unmasked frame has been seen (and from then on).
  */
 bool frame_guard_feed(struct frame_guard *g, const uint8_t *p, size_t n);
+
+/**
+ * frame_guard_scan() - like frame_guard_feed(), but stops right after the
+ * last byte of a ping frame when @stop_after_ping is set (ping_ended then
+ * tells so).
+ * Return: the number of bytes consumed.
+ */
+size_t frame_guard_scan(struct frame_guard *g, const uint8_t *p, size_t n, bool stop_after_ping);
 
 static inline bool frame_guard_violated(const struct frame_guard *g)
 {

@@ -19,7 +19,7 @@
 #define LISTEN_BACKLOG 4096
 
 static int address_parse(const char *host, uint16_t port, struct sockaddr_storage *ss,
-			 socklen_t *len)
+                         socklen_t *len)
 {
 	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;

@@ -27,7 +27,7 @@ static void lws_log_emit(int level, const char *line)
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
 	log_msg(level == LLL_ERR ? LOG_LEVEL_ERROR : LOG_LEVEL_WARNING, "libwebsockets: %.*s",
-		(int)n, line);
+	        (int)n, line);
 }
 
 /* lws sizes its fd tables from the soft limit at context creation; raise it
@@ -52,7 +52,7 @@ static void worker_failed(void)
 }
 
 static int open_listeners(struct echo_worker *workers, const struct echo_options *o,
-			  uint16_t *ret_port)
+                          uint16_t *ret_port)
 {
 	uint16_t port = o->port;
 
@@ -61,7 +61,7 @@ static int open_listeners(struct echo_worker *workers, const struct echo_options
 
 		if (fd == -EINVAL)
 			return log_errno(LOG_LEVEL_ERROR, fd, "--host: not a numeric address: '%s'",
-					 o->host);
+			                 o->host);
 		if (fd < 0)
 			return log_error_errno(fd, "cannot listen on %s:%u", o->host, port);
 		workers[i].listen_fd = fd;
@@ -113,7 +113,7 @@ static int run(const struct echo_options *o)
 	for (unsigned i = 0; i < started; i++)
 		if (workers[i].result < 0) {
 			r = log_error_errno(workers[i].result,
-					    "worker %u: cannot create libwebsockets context", i);
+			                    "worker %u: cannot create libwebsockets context", i);
 			goto stop;
 		}
 
@@ -122,7 +122,7 @@ static int run(const struct echo_options *o)
 	else
 		printf("READY ws://%s:%u/\n", o->host, port);
 	fflush(stdout);
-	log_info("listening on %s port %u with %u thread(s)", o->host, port, o->threads);
+	log_debug("listening on %s port %u with %u thread(s)", o->host, port, o->threads);
 
 	do {
 		r = sigwait(&mask, &sig);

@@ -1,8 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Per-socket frame guards fed from recv(2). libwebsockets 4.1.6 reads every
+ * Per-socket guards fed from recv(2). libwebsockets 4.1.6 reads every
  * plain-TCP connection with recv() (lib/core-net/output.c), and this program
  * defines recv() itself, so the guard sees each byte before lws parses it.
+ * It does two things lws 4.1.6 does not:
+ *
+ *  - it detects unmasked client frames (RFC 6455 section 5.1), so the echo
+ *    protocol can fail the connection with 1002;
+ *  - it hands lws at most one ping per read: lws keeps a single pending pong
+ *    and drops pings that arrive before it is written (upstream's "fails
+ *    Autobahn 2.10 by design"). Bytes after a ping wait in a small stash
+ *    until lws has written the pong; a zero-delay timer then services the
+ *    socket again. Traffic without pings never takes this path.
+ *
  * Only sockets registered with recv_guard_watch() are tracked.
  */
 #pragma once
@@ -10,18 +20,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct lws;
+
 /* Sizes the table for descriptors below @max_fds. Return: 0 or -ENOMEM. */
 int recv_guard_init(size_t max_fds);
 void recv_guard_done(void);
 
 /* Starts tracking @fd as a new connection (call right after accept). */
 void recv_guard_watch(int fd);
+
+/* Stops tracking @fd and drops anything stashed (call when it closes). */
 void recv_guard_forget(int fd);
 
-/* Remembers an opaque object (the lws wsi) to poke when a violation is seen. */
-void recv_guard_set_owner(int fd, void *owner);
+/* Binds the established WebSocket connection to its descriptor. */
+void recv_guard_set_owner(int fd, struct lws *wsi);
 
 bool recv_guard_violated(int fd);
-
-/* Called (on the thread that read) when @fd's peer sent an unmasked frame. */
-extern void (*recv_guard_on_violation)(void *owner);

@@ -53,9 +53,9 @@ static void test_reassembly_in_order(void **state)
 	assert_int_equal(echo_session_receive(&s, big, 7000, true, false, true, 0, 1 << 20), 0);
 	assert_null(echo_session_peek(&s));
 	assert_int_equal(echo_session_receive(&s, big + 7000, 7000, false, false, true, 0, 1 << 20),
-			 0);
+	                 0);
 	assert_int_equal(echo_session_receive(&s, big + 14000, 6000, false, true, true, 0, 1 << 20),
-			 1);
+	                 1);
 	m = echo_session_peek(&s);
 	assert_int_equal(m->len, sizeof(big));
 	assert_memory_equal(echo_msg_payload(m), big, sizeof(big));
@@ -99,7 +99,7 @@ static void test_hint_sizes_once(void **state)
 
 	memset(chunk, 'x', sizeof(chunk));
 	assert_int_equal(echo_session_receive(&s, chunk, 1000, true, false, false, 99000, 1 << 20),
-			 0);
+	                 0);
 	assert_true(s.partial->cap >= 100000);
 	echo_session_clear(&s);
 }

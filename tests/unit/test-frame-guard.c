@@ -123,6 +123,32 @@ static void test_payload_looking_like_header_is_skipped(void **state)
 	assert_int_equal(g.frames, 1);
 }
 
+static void test_scan_stops_after_each_ping(void **state)
+{
+	struct frame_guard g;
+	uint8_t buf[128];
+	size_t n = 0, used, p1, p2;
+
+	frame_guard_reset(&g);
+	frame_guard_feed(&g, (const uint8_t *)http_head, strlen(http_head));
+	n += frame(buf + n, 9, 3, 1);
+	p1 = n;
+	n += frame(buf + n, 9, 0, 1);
+	p2 = n;
+	n += frame(buf + n, 1, 5, 1);
+
+	used = frame_guard_scan(&g, buf, n, true);
+	assert_int_equal(used, p1);
+	assert_true(g.ping_ended);
+	used += frame_guard_scan(&g, buf + used, n - used, true);
+	assert_int_equal(used, p2);
+	assert_true(g.ping_ended);
+	used += frame_guard_scan(&g, buf + used, n - used, true);
+	assert_int_equal(used, n);
+	assert_false(g.ping_ended);
+	assert_int_equal(g.frames, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +156,7 @@ int main(void)
 		cmocka_unit_test(test_unmasked_frame_detected_any_split),
 		cmocka_unit_test(test_violation_is_sticky),
 		cmocka_unit_test(test_payload_looking_like_header_is_skipped),
+		cmocka_unit_test(test_scan_stops_after_each_ping),
 	};
 
 	return cmocka_run_group_tests_name("frame-guard", tests, NULL, NULL);

@@ -77,8 +77,10 @@ static void test_seconds_units(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_u64_accepts_range), cmocka_unit_test(test_u64_rejects_garbage),
-		cmocka_unit_test(test_u64_range),         cmocka_unit_test(test_size_suffixes),
+		cmocka_unit_test(test_u64_accepts_range),
+		cmocka_unit_test(test_u64_rejects_garbage),
+		cmocka_unit_test(test_u64_range),
+		cmocka_unit_test(test_size_suffixes),
 		cmocka_unit_test(test_seconds_units),
 	};
 

@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <libwebsockets.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -289,6 +291,8 @@ static int accept_or_shed(struct echo_worker *w)
 
 static void accept_pending(struct echo_worker *w)
 {
+	static const int one = 1;
+
 	for (;;) {
 		int fd = accept_or_shed(w);
 
@@ -303,6 +307,10 @@ static void accept_pending(struct echo_worker *w)
 			close(fd);
 			continue;
 		}
+		/* lws sets TCP_NODELAY only on sockets its own listener accepts
+		 * (lib/roles/listen/ops-listen.c), not on adopted ones; without
+		 * it Nagle holds small echoes back for milliseconds. */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		recv_guard_watch(fd);
 		/* On failure lws may or may not have closed fd already, so it is
 		 * not closed again here. */

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Message encoding and verification (see message.h). The filler comes from
+ * xorshift64* seeded by a mix of (client, seq, sched_us, key); text filler is
+ * drawn from 64 characters that need no JSON escaping.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "message.h"
+
+static const char filler_alphabet[64] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* The widest text header: {"c":4294967295,"s":<20 digits>,"t":<20 digits>,"p":"  "} */
+#define TEXT_HEADER_MAX (5 + 10 + 5 + 20 + 5 + 20 + 6 + 2)
+
+static uint64_t mix64(uint64_t x)
+{
+	/* splitmix64 finalizer */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static uint64_t filler_seed(const struct message_id *id, uint64_t key)
+{
+	uint64_t s = mix64(key ^ mix64(id->client + 0x9e3779b97f4a7c15ULL));
+
+	s = mix64(s ^ id->seq);
+	s = mix64(s ^ id->sched_us);
+	return s ? s : 1;
+}
+
+static void fill(uint8_t *p, size_t n, uint64_t seed, bool text)
+{
+	uint64_t x = seed;
+
+	while (n > 0) {
+		uint64_t r;
+		size_t k = n < 8 ? n : 8;
+
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		r = x * 0x2545f4914f6cdd1dULL;
+		if (text)
+			for (size_t i = 0; i < k; i++, r >>= 8)
+				*p++ = (uint8_t)filler_alphabet[r & 63];
+		else {
+			memcpy(p, &r, k); /* host byte order: encoder and verifier share a host */
+			p += k;
+		}
+		n -= k;
+	}
+}
+
+static int text_header(char *head, const struct message_id *id)
+{
+	return snprintf(head, TEXT_HEADER_MAX + 1,
+			"{\"c\":%" PRIu32 ",\"s\":%" PRIu64 ",\"t\":%" PRIu64 ",\"p\":\"", id->client,
+			id->seq, id->sched_us);
+}
+
+size_t message_min_size(enum message_type type, const struct message_id *id)
+{
+	char head[TEXT_HEADER_MAX + 1];
+
+	if (type == MESSAGE_BINARY)
+		return MESSAGE_BINARY_HEADER + MESSAGE_MIN_FILLER;
+	return (size_t)text_header(head, id) + 2 + MESSAGE_MIN_FILLER;
+}
+
+static void put_le(uint8_t *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = bytes - 1; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+int message_encode(enum message_type type, const struct message_id *id, uint64_t key, uint8_t *buf,
+		   size_t size)
+{
+	uint64_t seed = filler_seed(id, key);
+	char head[TEXT_HEADER_MAX + 1];
+	int n;
+
+	if (type == MESSAGE_BINARY) {
+		if (size < MESSAGE_BINARY_HEADER + MESSAGE_MIN_FILLER)
+			return -EMSGSIZE;
+		put_le(buf, id->client, 4);
+		put_le(buf + 4, id->seq, 8);
+		put_le(buf + 12, id->sched_us, 8);
+		fill(buf + MESSAGE_BINARY_HEADER, size - MESSAGE_BINARY_HEADER, seed, false);
+		return 0;
+	}
+	n = text_header(head, id);
+	if (n < 0 || (size_t)n + 2 + MESSAGE_MIN_FILLER > size)
+		return -EMSGSIZE;
+	memcpy(buf, head, (size_t)n);
+	fill(buf + n, size - (size_t)n - 2, seed, true);
+	buf[size - 2] = '"';
+	buf[size - 1] = '}';
+	return 0;
+}
+
+/* Parses a decimal field "<name>":<digits> at *p; advances *p past it. */
+static int parse_field(const uint8_t **p, const uint8_t *end, char name, uint64_t *ret)
+{
+	const uint8_t *q = *p;
+	uint64_t v = 0;
+	int digits = 0;
+
+	if (end - q < 5 || q[0] != '"' || q[1] != name || q[2] != '"' || q[3] != ':')
+		return -EBADMSG;
+	q += 4;
+	while (q < end && *q >= '0' && *q <= '9' && digits < 20) {
+		v = v * 10 + (uint64_t)(*q++ - '0');
+		digits++;
+	}
+	if (digits == 0)
+		return -EBADMSG;
+	*ret = v;
+	*p = q;
+	return 0;
+}
+
+static int parse_text_header(const uint8_t *buf, size_t len, struct message_id *id)
+{
+	const uint8_t *p = buf, *end = buf + len;
+	uint64_t c, s, t;
+
+	if (len < 2 || *p++ != '{')
+		return -EBADMSG;
+	if (parse_field(&p, end, 'c', &c) < 0 || c > UINT32_MAX || p >= end || *p++ != ',')
+		return -EBADMSG;
+	if (parse_field(&p, end, 's', &s) < 0 || p >= end || *p++ != ',')
+		return -EBADMSG;
+	if (parse_field(&p, end, 't', &t) < 0)
+		return -EBADMSG;
+	*id = (struct message_id){ .client = (uint32_t)c, .seq = s, .sched_us = t };
+	return 0;
+}
+
+int message_verify(enum message_type type, const uint8_t *buf, size_t len, uint64_t key,
+		   uint8_t *scratch, struct message_id *id)
+{
+	if (type == MESSAGE_BINARY) {
+		if (len < MESSAGE_BINARY_HEADER + MESSAGE_MIN_FILLER)
+			return -EBADMSG;
+		id->client = (uint32_t)get_le(buf, 4);
+		id->seq = get_le(buf + 4, 8);
+		id->sched_us = get_le(buf + 12, 8);
+	} else if (parse_text_header(buf, len, id) < 0) {
+		return -EBADMSG;
+	}
+	if (message_encode(type, id, key, scratch, len) < 0)
+		return -EBADMSG;
+	return memcmp(buf, scratch, len) == 0 ? 0 : -EBADMSG;
+}

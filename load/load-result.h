@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The result of a load run: merged statistics, the per-second timeline, the
+ * client's own resource use and its verdict on whether it was the limit.
+ * load-report.c turns it into JSON or a readable summary.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "load-options.h"
+#include "load-stats.h"
+
+struct load_second {
+	double t;         /* seconds since the run started */
+	uint64_t sent, received;
+	double p99_ms;    /* corrected latency of echoes received in this second */
+	unsigned connected;
+	double cpu_percent; /* this process */
+};
+
+struct load_result {
+	const struct load_options *opts;
+	int64_t start_wall_ns, end_wall_ns;
+	double elapsed;
+	double measured_seconds; /* the measured sending window */
+	unsigned threads;
+	struct load_stats stats;
+
+	struct load_second *timeline;
+	unsigned n_timeline, cap_timeline;
+
+	double cpu_seconds;          /* user + system of this process */
+	double cpu_percent_mean;     /* over the run */
+	double max_thread_cpu_percent; /* busiest worker thread, mean over the run */
+	uint64_t rss_max_bytes;
+
+	bool client_limited;
+	char verdict[256];
+	bool interrupted;
+};
+
+void load_result_free(struct load_result *r);
+
+/* Messages/s received in the measured window. */
+double load_result_rate(const struct load_result *r);

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Counters and histograms of a load run. Each worker owns one, updated on its
+ * thread under its lock; the main thread takes snapshots and merges them.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "histogram.h"
+
+#define LOAD_STATS_CODES 8 /* distinct close codes / HTTP statuses tracked */
+
+struct load_code_count {
+	int code;
+	uint64_t count;
+};
+
+struct load_stats {
+	/* connections */
+	uint64_t conn_attempts;    /* every connect attempt, retries included */
+	uint64_t conn_established; /* clients that completed the handshake */
+	uint64_t conn_failed;      /* clients that never connected after all retries */
+	uint64_t conn_retries;
+	uint64_t conn_dropped;     /* established connections lost before the end */
+	uint64_t fail_refused, fail_timeout, fail_handshake, fail_other; /* per attempt */
+	struct load_code_count http_status[LOAD_STATS_CODES]; /* handshake rejections */
+	struct load_code_count close_codes[LOAD_STATS_CODES]; /* closes by the peer */
+	unsigned connected; /* open right now */
+
+	/* messages, over the whole run (warm-up included) */
+	uint64_t scheduled;  /* messages whose send time has come */
+	uint64_t sent;
+	uint64_t received;   /* verified echoes of messages we sent */
+	uint64_t corrupted;  /* echoes that failed verification */
+	uint64_t unexpected; /* duplicates and echoes of messages never sent */
+	uint64_t bytes_sent, bytes_received;
+
+	/* the measured window (after warm-up) */
+	uint64_t measured_sent, measured_received;
+	struct histogram corrected;   /* µs from the scheduled send time */
+	struct histogram uncorrected; /* µs from the actual send time */
+	struct histogram send_lag;    /* µs from scheduled to actual send */
+	uint64_t uncorrected_missing; /* echoes too late to find their send time */
+
+	/* since the last snapshot, for the per-second timeline */
+	struct histogram interval;
+};
+
+void load_stats_init(struct load_stats *s);
+
+/* Adds @from into @to (the interval histogram included). */
+void load_stats_merge(struct load_stats *to, const struct load_stats *from);
+
+void load_stats_count_code(struct load_code_count *table, int code);
+
+/* Lost: sent and never echoed (correctly). */
+static inline uint64_t load_stats_lost(const struct load_stats *s)
+{
+	uint64_t done = s->received + s->corrupted;
+
+	return s->sent > done ? s->sent - done : 0;
+}

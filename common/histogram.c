@@ -145,7 +145,7 @@ char *histogram_encode(const struct histogram *h)
 	if (!s)
 		return NULL;
 	n = snprintf(s, cap, "hdr1 %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %.17g %.17g",
-		     h->total, histogram_min(h), h->max, h->overflow, h->sum, h->sumsq);
+	             h->total, histogram_min(h), h->max, h->overflow, h->sum, h->sumsq);
 	len = (size_t)n;
 	for (size_t i = 0; i < HISTOGRAM_COUNTS_LEN; i++) {
 		if (!h->counts[i])
@@ -172,7 +172,7 @@ int histogram_decode(struct histogram *h, const char *s)
 
 	histogram_reset(h);
 	if (sscanf(s, "hdr1 %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %lg %lg%n", &total,
-		   &min, &max, &overflow, &sum, &sumsq, &consumed) != 6)
+	           &min, &max, &overflow, &sum, &sumsq, &consumed) != 6)
 		return -EINVAL;
 	s += consumed;
 	while (*s == ' ') {

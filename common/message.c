@@ -13,7 +13,7 @@
 #include "message.h"
 
 static const char filler_alphabet[64] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* The widest text header: {"c":4294967295,"s":<20 digits>,"t":<20 digits>,"p":"  "} */
 #define TEXT_HEADER_MAX (5 + 10 + 5 + 20 + 5 + 20 + 6 + 2)
@@ -64,8 +64,8 @@ static void fill(uint8_t *p, size_t n, uint64_t seed, bool text)
 static int text_header(char *head, const struct message_id *id)
 {
 	return snprintf(head, TEXT_HEADER_MAX + 1,
-			"{\"c\":%" PRIu32 ",\"s\":%" PRIu64 ",\"t\":%" PRIu64 ",\"p\":\"", id->client,
-			id->seq, id->sched_us);
+	                "{\"c\":%" PRIu32 ",\"s\":%" PRIu64 ",\"t\":%" PRIu64 ",\"p\":\"",
+	                id->client, id->seq, id->sched_us);
 }
 
 size_t message_min_size(enum message_type type, const struct message_id *id)
@@ -93,7 +93,7 @@ static uint64_t get_le(const uint8_t *p, int bytes)
 }
 
 int message_encode(enum message_type type, const struct message_id *id, uint64_t key, uint8_t *buf,
-		   size_t size)
+                   size_t size)
 {
 	uint64_t seed = filler_seed(id, key);
 	char head[TEXT_HEADER_MAX + 1];
@@ -157,7 +157,7 @@ static int parse_text_header(const uint8_t *buf, size_t len, struct message_id *
 }
 
 int message_verify(enum message_type type, const uint8_t *buf, size_t len, uint64_t key,
-		   uint8_t *scratch, struct message_id *id)
+                   uint8_t *scratch, struct message_id *id)
 {
 	if (type == MESSAGE_BINARY) {
 		if (len < MESSAGE_BINARY_HEADER + MESSAGE_MIN_FILLER)

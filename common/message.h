@@ -40,7 +40,7 @@ size_t message_min_size(enum message_type type, const struct message_id *id);
  * Return: 0, or -EMSGSIZE if @size is below what this header needs.
  */
 int message_encode(enum message_type type, const struct message_id *id, uint64_t key, uint8_t *buf,
-		   size_t size);
+                   size_t size);
 
 /**
  * message_verify() - parse the header of a received message into @id and
@@ -50,4 +50,4 @@ int message_encode(enum message_type type, const struct message_id *id, uint64_t
  * byte differs.
  */
 int message_verify(enum message_type type, const uint8_t *buf, size_t len, uint64_t key,
-		   uint8_t *scratch, struct message_id *id);
+                   uint8_t *scratch, struct message_id *id);

@@ -40,8 +40,9 @@ static int parse_stat(const char *buf, uint64_t *cpu_ns, unsigned *threads)
 	/* After ")": state(3) ppid pgrp session tty tpgid flags minflt cminflt
 	 * majflt cmajflt utime(14) stime(15) cutime cstime priority nice
 	 * num_threads(20) */
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %ld",
-		   &utime, &stime, &nthreads) != 3)
+	if (sscanf(p + 1,
+	           " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %ld",
+	           &utime, &stime, &nthreads) != 3)
 		return -EINVAL;
 	*cpu_ns = (uint64_t)(utime + stime) * (1000000000ULL / (uint64_t)tck);
 	if (threads)

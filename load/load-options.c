@@ -16,40 +16,40 @@
 #include "parse.h"
 
 const char load_usage[] =
-	"usage: wsbench-load --url ws://HOST:PORT/PATH [OPTIONS]\n"
-	"\n"
-	"Open-loop WebSocket echo load with verified echoes and latency corrected for\n"
-	"coordinated omission.\n"
-	"\n"
-	"Load:\n"
-	"  --clients N              connections (default 1)\n"
-	"  --threads N              event-loop threads (default: number of CPUs)\n"
-	"  --ramp-up SECS           open connections evenly over SECS (default 0: at once)\n"
-	"  --pattern fixed|burst|ramp  send pattern (default fixed)\n"
-	"  --rate R                 messages/s per client (fixed; ramp start) (default 10)\n"
-	"  --rate-end R             ramp: messages/s per client at the end\n"
-	"  --burst K                burst: messages back to back each interval (default 10)\n"
-	"  --interval SECS          burst: seconds between bursts (default 1)\n"
-	"  --duration SECS          measured sending time (default 10)\n"
-	"  --warmup SECS            sending before measurement starts (default 0)\n"
-	"  --drain-timeout SECS     wait for echoes after sending (default 5)\n"
-	"  --size BYTES             message size, suffix K/M (default 64)\n"
-	"  --type text|binary       message type (default text)\n"
-	"  --connect-timeout SECS   per attempt (default 5)\n"
-	"  --retries N              extra connect attempts per client (default 2)\n"
-	"  --source-addresses LIST  local addresses to spread connections over\n"
-	"                           (comma-separated, or 'auto' for 127.0.0.1-127.0.0.N)\n"
-	"Capacity search:\n"
-	"  --find-max-rate          search the highest total rate with p99 <= --p99-max\n"
-	"  --p99-max SECS           latency bound, e.g. 10ms (default 10ms)\n"
-	"  --search-duration SECS   measured time per trial (default 5)\n"
-	"  --max-rate R             highest total rate to try (default 1000000)\n"
-	"Output:\n"
-	"  --json                   print the result as JSON\n"
-	"  --format text|json|jsonl jsonl: a progress line each second, then the result\n"
-	"  --no-progress            no live line on a terminal\n"
-	"  --lag-threshold SECS     send lag that marks the client as the limit (default 1ms)\n"
-	"  -h, --help, --version\n";
+    "usage: wsbench-load --url ws://HOST:PORT/PATH [OPTIONS]\n"
+    "\n"
+    "Open-loop WebSocket echo load with verified echoes and latency corrected for\n"
+    "coordinated omission.\n"
+    "\n"
+    "Load:\n"
+    "  --clients N              connections (default 1)\n"
+    "  --threads N              event-loop threads (default: number of CPUs)\n"
+    "  --ramp-up SECS           open connections evenly over SECS (default 0: at once)\n"
+    "  --pattern fixed|burst|ramp  send pattern (default fixed)\n"
+    "  --rate R                 messages/s per client (fixed; ramp start) (default 10)\n"
+    "  --rate-end R             ramp: messages/s per client at the end\n"
+    "  --burst K                burst: messages back to back each interval (default 10)\n"
+    "  --interval SECS          burst: seconds between bursts (default 1)\n"
+    "  --duration SECS          measured sending time (default 10)\n"
+    "  --warmup SECS            sending before measurement starts (default 0)\n"
+    "  --drain-timeout SECS     wait for echoes after sending (default 5)\n"
+    "  --size BYTES             message size, suffix K/M (default 64)\n"
+    "  --type text|binary       message type (default text)\n"
+    "  --connect-timeout SECS   per attempt (default 5)\n"
+    "  --retries N              extra connect attempts per client (default 2)\n"
+    "  --source-addresses LIST  local addresses to spread connections over\n"
+    "                           (comma-separated, or 'auto' for 127.0.0.1-127.0.0.N)\n"
+    "Capacity search:\n"
+    "  --find-max-rate          search the highest total rate with p99 <= --p99-max\n"
+    "  --p99-max SECS           latency bound, e.g. 10ms (default 10ms)\n"
+    "  --search-duration SECS   measured time per trial (default 5)\n"
+    "  --max-rate R             highest total rate to try (default 1000000)\n"
+    "Output:\n"
+    "  --json                   print the result as JSON\n"
+    "  --format text|json|jsonl jsonl: a progress line each second, then the result\n"
+    "  --no-progress            no live line on a terminal\n"
+    "  --lag-threshold SECS     send lag that marks the client as the limit (default 1ms)\n"
+    "  -h, --help, --version\n";
 
 enum {
 	OPT_URL = 0x100,
@@ -115,8 +115,12 @@ void load_options_init(struct load_options *o)
 {
 	*o = (struct load_options){
 		.clients = 1,
-		.schedule = { .pattern = PATTERN_FIXED, .rate = 10, .rate_end = -1, .burst = 10,
-			      .interval = 1, .duration = 10 },
+		.schedule = { .pattern = PATTERN_FIXED,
+		              .rate = 10,
+		              .rate_end = -1,
+		              .burst = 10,
+		              .interval = 1,
+		              .duration = 10 },
 		.drain_timeout = 5,
 		.size = 64,
 		.type = MESSAGE_TEXT,
@@ -229,7 +233,7 @@ static int parse_sources(struct load_options *o, const char *arg, char *err, siz
 }
 
 static int num(const char *name, const char *arg, uint64_t min, uint64_t max, uint64_t *ret,
-	       char *err, size_t errlen)
+               char *err, size_t errlen)
 {
 	int r = parse_u64(arg, min, max, ret);
 
@@ -242,7 +246,7 @@ static int num(const char *name, const char *arg, uint64_t min, uint64_t max, ui
 }
 
 static int secs(const char *name, const char *arg, double min, double max, double *ret, char *err,
-		size_t errlen)
+                size_t errlen)
 {
 	int r = parse_seconds(arg, min, max, ret);
 
@@ -292,9 +296,11 @@ static int validate(struct load_options *o, char *err, size_t errlen)
 		.sched_us = (uint64_t)(s->duration * 1e6) + 1000000,
 	};
 	if (o->size < message_min_size(o->type, &worst))
-		FAIL("--size: %zu bytes cannot hold a %s message header for this run; the minimum is "
+		FAIL("--size: %zu bytes cannot hold a %s message header for this run; the minimum "
+		     "is "
 		     "%zu",
-		     o->size, o->type == MESSAGE_TEXT ? "text" : "binary", message_min_size(o->type, &worst));
+		     o->size, o->type == MESSAGE_TEXT ? "text" : "binary",
+		     message_min_size(o->type, &worst));
 	return 0;
 }
 
@@ -336,11 +342,12 @@ int load_options_parse(struct load_options *o, int argc, char **argv, char *err,
 			o->schedule.burst = (unsigned)v;
 			break;
 		case OPT_INTERVAL:
-			r = secs("interval", optarg, 0.001, 3600, &o->schedule.interval, err, errlen);
+			r = secs("interval", optarg, 0.001, 3600, &o->schedule.interval, err,
+			         errlen);
 			break;
 		case OPT_DURATION:
 			r = secs("duration", optarg, 0.1, 7 * 24 * 3600, &o->schedule.duration, err,
-				 errlen);
+			         errlen);
 			break;
 		case OPT_WARMUP:
 			r = secs("warmup", optarg, 0, 3600, &o->warmup, err, errlen);
@@ -350,7 +357,8 @@ int load_options_parse(struct load_options *o, int argc, char **argv, char *err,
 			break;
 		case OPT_SIZE:
 			if (parse_size(optarg, 1, MESSAGE_MAX_SIZE, &v) < 0)
-				FAIL("--size: must be 1..16M bytes (suffix K or M), got '%s'", optarg);
+				FAIL("--size: must be 1..16M bytes (suffix K or M), got '%s'",
+				     optarg);
 			o->size = (size_t)v;
 			break;
 		case OPT_TYPE:
@@ -363,7 +371,7 @@ int load_options_parse(struct load_options *o, int argc, char **argv, char *err,
 			break;
 		case OPT_CONNECT_TIMEOUT:
 			r = secs("connect-timeout", optarg, 0.1, 600, &o->connect_timeout, err,
-				 errlen);
+			         errlen);
 			break;
 		case OPT_RETRIES:
 			r = num("retries", optarg, 0, 100, &v, err, errlen);
@@ -379,7 +387,8 @@ int load_options_parse(struct load_options *o, int argc, char **argv, char *err,
 			r = secs("p99-max", optarg, 0.00001, 60, &o->p99_max, err, errlen);
 			break;
 		case OPT_SEARCH_DURATION:
-			r = secs("search-duration", optarg, 1, 600, &o->search_duration, err, errlen);
+			r = secs("search-duration", optarg, 1, 600, &o->search_duration, err,
+			         errlen);
 			break;
 		case OPT_MAX_RATE:
 			r = rate("max-rate", optarg, &o->max_total_rate, err, errlen);
@@ -401,7 +410,8 @@ int load_options_parse(struct load_options *o, int argc, char **argv, char *err,
 			o->progress_tty = false;
 			break;
 		case OPT_LAG:
-			r = secs("lag-threshold", optarg, 0.00001, 60, &o->lag_threshold, err, errlen);
+			r = secs("lag-threshold", optarg, 0.00001, 60, &o->lag_threshold, err,
+			         errlen);
 			break;
 		case 'h':
 			return LOAD_OPTIONS_HELP;

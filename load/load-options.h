@@ -12,9 +12,9 @@
 #include "message.h"
 #include "schedule.h"
 
-#define LOAD_MAX_CLIENTS       100000
-#define LOAD_MAX_THREADS       64
-#define LOAD_MAX_SOURCES       64
+#define LOAD_MAX_CLIENTS 100000
+#define LOAD_MAX_THREADS 64
+#define LOAD_MAX_SOURCES 64
 
 enum load_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_JSONL };
 
@@ -28,7 +28,7 @@ struct load_options {
 	unsigned threads; /* 0: number of CPUs */
 	double ramp_up;   /* seconds over which connections are opened */
 	struct schedule schedule;
-	double warmup;    /* seconds of sending excluded from statistics */
+	double warmup; /* seconds of sending excluded from statistics */
 	double drain_timeout;
 	size_t size;
 	enum message_type type;
@@ -39,7 +39,7 @@ struct load_options {
 	char *sources_buf;
 
 	enum load_format format;
-	bool progress_tty; /* live line on stderr (when it is a TTY) */
+	bool progress_tty;    /* live line on stderr (when it is a TTY) */
 	double lag_threshold; /* seconds of send lag beyond which the client is the limit */
 
 	bool find_max_rate;

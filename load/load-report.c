@@ -26,7 +26,7 @@ void load_result_free(struct load_result *r)
 double load_result_rate(const struct load_result *r)
 {
 	return r->measured_seconds > 0 ? (double)r->stats.measured_received / r->measured_seconds
-				       : 0.0;
+	                               : 0.0;
 }
 
 static void iso8601(int64_t wall_ns, char *buf, size_t len)
@@ -36,7 +36,7 @@ static void iso8601(int64_t wall_ns, char *buf, size_t len)
 
 	gmtime_r(&secs, &tm);
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_ns / 1000000 % 1000));
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_ns / 1000000 % 1000));
 }
 
 static double ms(uint64_t us)
@@ -61,7 +61,7 @@ static cJSON *latency_json(const struct histogram *h)
 	cJSON_AddNumberToObject(o, "min", ms(histogram_min(h)));
 	for (size_t i = 0; i < ELEMENTSOF(percentiles); i++)
 		cJSON_AddNumberToObject(o, percentiles[i].name,
-					ms(histogram_percentile(h, percentiles[i].p)));
+		                        ms(histogram_percentile(h, percentiles[i].p)));
 	cJSON_AddNumberToObject(o, "max", ms(h->max));
 	cJSON_AddNumberToObject(o, "mean", histogram_mean(h) / 1000.0);
 	cJSON_AddNumberToObject(o, "stddev", histogram_stddev(h) / 1000.0);
@@ -124,7 +124,8 @@ static cJSON *throughput_json(const struct load_result *r)
 	cJSON_AddNumberToObject(t, "bytes_sent", (double)s->bytes_sent);
 	cJSON_AddNumberToObject(t, "bytes_received", (double)s->bytes_received);
 	cJSON_AddNumberToObject(t, "mbit_per_s_received",
-				(double)s->measured_received * (double)r->opts->size * 8 / secs / 1e6);
+	                        (double)s->measured_received * (double)r->opts->size * 8 / secs /
+	                            1e6);
 	return t;
 }
 
@@ -149,15 +150,16 @@ static cJSON *errors_json(const struct load_result *r)
 	cJSON_AddItemToObject(c, "closed_by_peer", codes_json(s->close_codes));
 	cJSON_AddNumberToObject(m, "scheduled", (double)s->scheduled);
 	cJSON_AddNumberToObject(m, "sent", (double)s->sent);
-	cJSON_AddNumberToObject(m, "not_sent", (double)(s->scheduled > s->sent ? s->scheduled - s->sent : 0));
+	cJSON_AddNumberToObject(m, "not_sent",
+	                        (double)(s->scheduled > s->sent ? s->scheduled - s->sent : 0));
 	cJSON_AddNumberToObject(m, "received", (double)s->received);
 	cJSON_AddNumberToObject(m, "lost", (double)lost);
 	cJSON_AddNumberToObject(m, "corrupted", (double)s->corrupted);
 	cJSON_AddNumberToObject(m, "unexpected", (double)s->unexpected);
 	cJSON_AddNumberToObject(m, "mismatched", (double)(s->corrupted + s->unexpected));
-	cJSON_AddNumberToObject(e, "error_rate",
-				s->sent ? (double)(lost + s->corrupted + s->unexpected) / (double)s->sent
-					: 0.0);
+	cJSON_AddNumberToObject(
+	    e, "error_rate",
+	    s->sent ? (double)(lost + s->corrupted + s->unexpected) / (double)s->sent : 0.0);
 	return e;
 }
 
@@ -169,10 +171,12 @@ static cJSON *client_json(const struct load_result *r)
 	cJSON_AddNumberToObject(c, "cpu_percent_mean", r->cpu_percent_mean);
 	cJSON_AddNumberToObject(c, "max_thread_cpu_percent", r->max_thread_cpu_percent);
 	cJSON_AddNumberToObject(c, "rss_max_bytes", (double)r->rss_max_bytes);
-	cJSON_AddNumberToObject(c, "send_lag_p99_ms", ms(histogram_percentile(&r->stats.send_lag, 99)));
+	cJSON_AddNumberToObject(c, "send_lag_p99_ms",
+	                        ms(histogram_percentile(&r->stats.send_lag, 99)));
 	cJSON_AddNumberToObject(c, "send_lag_max_ms", ms(r->stats.send_lag.max));
 	cJSON_AddNumberToObject(c, "cpu_us_per_message",
-				r->stats.received ? r->cpu_seconds * 1e6 / (double)r->stats.received : 0);
+	                        r->stats.received ? r->cpu_seconds * 1e6 / (double)r->stats.received
+	                                          : 0);
 	cJSON_AddBoolToObject(c, "client_limited", r->client_limited);
 	cJSON_AddStringToObject(c, "verdict", r->verdict);
 	return c;
@@ -254,7 +258,7 @@ static void print_latency_row(FILE *f, const char *name, const struct histogram 
 	for (size_t i = 0; i < ELEMENTSOF(percentiles); i++)
 		fprintf(f, "%9.3f", ms(histogram_percentile(h, percentiles[i].p)));
 	fprintf(f, "%9.3f%9.3f%9.3f\n", ms(h->max), histogram_mean(h) / 1000.0,
-		histogram_stddev(h) / 1000.0);
+	        histogram_stddev(h) / 1000.0);
 }
 
 void load_report_text(FILE *f, const struct load_result *r)
@@ -264,44 +268,49 @@ void load_report_text(FILE *f, const struct load_result *r)
 	uint64_t lost = load_stats_lost(s);
 
 	fprintf(f, "wsbench-load %s -> %s\n", WSBENCH_VERSION, o->url);
-	fprintf(f, "  %u clients over %u threads, ramp-up %.1fs, %s %s messages of %zu B, pattern %s\n",
-		o->clients, r->threads, o->ramp_up, o->type == MESSAGE_TEXT ? "text" : "binary",
-		"verified", o->size, pattern_to_string(o->schedule.pattern));
+	fprintf(
+	    f, "  %u clients over %u threads, ramp-up %.1fs, %s %s messages of %zu B, pattern %s\n",
+	    o->clients, r->threads, o->ramp_up, o->type == MESSAGE_TEXT ? "text" : "binary",
+	    "verified", o->size, pattern_to_string(o->schedule.pattern));
 	fprintf(f, "  measured %.1fs after %.1fs warm-up%s\n\n", r->measured_seconds, o->warmup,
-		r->interrupted ? "  (INTERRUPTED)" : "");
+	        r->interrupted ? "  (INTERRUPTED)" : "");
 	fprintf(f, "Throughput\n");
 	fprintf(f, "  target %.0f msg/s   sent %.0f msg/s   received %.0f msg/s   %.2f Mbit/s\n\n",
-		schedule_total_rate(&o->schedule),
-		r->measured_seconds > 0 ? (double)s->measured_sent / r->measured_seconds : 0,
-		load_result_rate(r),
-		r->measured_seconds > 0
-			? (double)s->measured_received * (double)o->size * 8 / r->measured_seconds / 1e6
-			: 0);
-	fprintf(f, "Latency (ms)       min      p50      p90      p99    p99.9   p99.99      max     mean   stddev\n");
+	        schedule_total_rate(&o->schedule),
+	        r->measured_seconds > 0 ? (double)s->measured_sent / r->measured_seconds : 0,
+	        load_result_rate(r),
+	        r->measured_seconds > 0
+	            ? (double)s->measured_received * (double)o->size * 8 / r->measured_seconds / 1e6
+	            : 0);
+	fprintf(f, "Latency (ms)       min      p50      p90      p99    p99.9   p99.99      max   "
+	           "  mean   stddev\n");
 	print_latency_row(f, "corrected", &s->corrected);
 	print_latency_row(f, "uncorrected", &s->uncorrected);
 	print_latency_row(f, "send lag", &s->send_lag);
 	fprintf(f, "\nConnections\n");
-	fprintf(f, "  established %" PRIu64 "/%u   failed %" PRIu64 " (refused %" PRIu64
-		   ", timeout %" PRIu64 ", handshake %" PRIu64 ", other %" PRIu64 ")   retries %" PRIu64
-		   "   dropped %" PRIu64 "\n",
-		s->conn_established, o->clients, s->conn_failed, s->fail_refused, s->fail_timeout,
-		s->fail_handshake, s->fail_other, s->conn_retries, s->conn_dropped);
+	fprintf(f,
+	        "  established %" PRIu64 "/%u   failed %" PRIu64 " (refused %" PRIu64
+	        ", timeout %" PRIu64 ", handshake %" PRIu64 ", other %" PRIu64
+	        ")   retries %" PRIu64 "   dropped %" PRIu64 "\n",
+	        s->conn_established, o->clients, s->conn_failed, s->fail_refused, s->fail_timeout,
+	        s->fail_handshake, s->fail_other, s->conn_retries, s->conn_dropped);
 	for (int i = 0; i < LOAD_STATS_CODES && s->http_status[i].count; i++)
 		fprintf(f, "  handshake answered HTTP %d: %" PRIu64 "\n", s->http_status[i].code,
-			s->http_status[i].count);
+		        s->http_status[i].count);
 	for (int i = 0; i < LOAD_STATS_CODES && s->close_codes[i].count; i++)
 		fprintf(f, "  closed by the server with %d: %" PRIu64 "\n", s->close_codes[i].code,
-			s->close_codes[i].count);
+		        s->close_codes[i].count);
 	fprintf(f, "\nMessages\n");
-	fprintf(f, "  sent %" PRIu64 "   received %" PRIu64 "   lost %" PRIu64 "   corrupted %" PRIu64
-		   "   unexpected %" PRIu64 "   not sent %" PRIu64 "\n\n",
-		s->sent, s->received, lost, s->corrupted, s->unexpected,
-		s->scheduled > s->sent ? s->scheduled - s->sent : 0);
+	fprintf(f,
+	        "  sent %" PRIu64 "   received %" PRIu64 "   lost %" PRIu64 "   corrupted %" PRIu64
+	        "   unexpected %" PRIu64 "   not sent %" PRIu64 "\n\n",
+	        s->sent, s->received, lost, s->corrupted, s->unexpected,
+	        s->scheduled > s->sent ? s->scheduled - s->sent : 0);
 	fprintf(f, "Client\n");
-	fprintf(f, "  CPU %.2fs (%.0f%% mean, busiest thread %.0f%%), %.1f us/message, RSS %.1f MiB\n",
-		r->cpu_seconds, r->cpu_percent_mean, r->max_thread_cpu_percent,
-		s->received ? r->cpu_seconds * 1e6 / (double)s->received : 0,
-		(double)r->rss_max_bytes / (1024.0 * 1024.0));
+	fprintf(f,
+	        "  CPU %.2fs (%.0f%% mean, busiest thread %.0f%%), %.1f us/message, RSS %.1f MiB\n",
+	        r->cpu_seconds, r->cpu_percent_mean, r->max_thread_cpu_percent,
+	        s->received ? r->cpu_seconds * 1e6 / (double)s->received : 0,
+	        (double)r->rss_max_bytes / (1024.0 * 1024.0));
 	fprintf(f, "  %s\n", r->verdict);
 }

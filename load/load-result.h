@@ -13,9 +13,9 @@
 #include "load-stats.h"
 
 struct load_second {
-	double t;         /* seconds since the run started */
+	double t; /* seconds since the run started */
 	uint64_t sent, received;
-	double p99_ms;    /* corrected latency of echoes received in this second */
+	double p99_ms; /* corrected latency of echoes received in this second */
 	unsigned connected;
 	double cpu_percent; /* this process */
 };
@@ -31,8 +31,8 @@ struct load_result {
 	struct load_second *timeline;
 	unsigned n_timeline, cap_timeline;
 
-	double cpu_seconds;          /* user + system of this process */
-	double cpu_percent_mean;     /* over the run */
+	double cpu_seconds;            /* user + system of this process */
+	double cpu_percent_mean;       /* over the run */
 	double max_thread_cpu_percent; /* busiest worker thread, mean over the run */
 	uint64_t rss_max_bytes;
 

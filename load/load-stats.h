@@ -22,14 +22,14 @@ struct load_stats {
 	uint64_t conn_established; /* clients that completed the handshake */
 	uint64_t conn_failed;      /* clients that never connected after all retries */
 	uint64_t conn_retries;
-	uint64_t conn_dropped;     /* established connections lost before the end */
+	uint64_t conn_dropped; /* established connections lost before the end */
 	uint64_t fail_refused, fail_timeout, fail_handshake, fail_other; /* per attempt */
-	struct load_code_count http_status[LOAD_STATS_CODES]; /* handshake rejections */
-	struct load_code_count close_codes[LOAD_STATS_CODES]; /* closes by the peer */
-	unsigned connected; /* open right now */
+	struct load_code_count http_status[LOAD_STATS_CODES];            /* handshake rejections */
+	struct load_code_count close_codes[LOAD_STATS_CODES];            /* closes by the peer */
+	unsigned connected;                                              /* open right now */
 
 	/* messages, over the whole run (warm-up included) */
-	uint64_t scheduled;  /* messages whose send time has come */
+	uint64_t scheduled; /* messages whose send time has come */
 	uint64_t sent;
 	uint64_t received;   /* verified echoes of messages we sent */
 	uint64_t corrupted;  /* echoes that failed verification */

@@ -7,6 +7,7 @@
  * coordinated omission) and from the actual send time.
  */
 #include <errno.h>
+#include <ev.h>
 #include <libwebsockets.h>
 #include <math.h>
 #include <stdlib.h>
@@ -60,14 +61,14 @@ struct load_client {
 	bool closing;
 
 	struct load_event connect_ev, send_ev;
-	uint64_t next_n;     /* next message to become due */
-	uint64_t due;        /* messages due so far (n < due) */
-	uint64_t written;    /* messages written (n < written) */
-	uint64_t received;   /* echoes accounted for */
-	bool schedule_done;  /* no message left to become due */
+	uint64_t next_n;    /* next message to become due */
+	uint64_t due;       /* messages due so far (n < due) */
+	uint64_t written;   /* messages written (n < written) */
+	uint64_t received;  /* echoes accounted for */
+	bool schedule_done; /* no message left to become due */
 
 	struct sent_slot window[WINDOW];
-	uint8_t *rx;         /* reassembly of a fragmented echo */
+	uint8_t *rx; /* reassembly of a fragmented echo */
 	size_t rx_len, rx_cap;
 };
 
@@ -231,10 +232,10 @@ static void count_connect_failure(struct load_client *c, const char *why, int st
 		s->fail_handshake++;
 		load_stats_count_code(s->http_status, status);
 	} else if (took >= c->w->plan->opts->connect_timeout * 0.95 ||
-		   (why && (strstr(why, "imeout") || strstr(why, "timed out")))) {
+	           (why && (strstr(why, "imeout") || strstr(why, "timed out")))) {
 		s->fail_timeout++;
 	} else if (why && (strstr(why, "Unable to connect") || strstr(why, "refused") ||
-			   strstr(why, "connect failed"))) {
+	                   strstr(why, "connect failed"))) {
 		s->fail_refused++;
 	} else {
 		s->fail_other++;
@@ -319,13 +320,13 @@ static int write_message(struct load_client *c)
 		return -EMSGSIZE;
 	now = now_ns();
 	if (lws_write(c->wsi, payload, o->size,
-		      o->type == MESSAGE_TEXT ? LWS_WRITE_TEXT : LWS_WRITE_BINARY) < 0)
+	              o->type == MESSAGE_TEXT ? LWS_WRITE_TEXT : LWS_WRITE_BINARY) < 0)
 		return -EIO;
 	lag_us = now > sched ? (uint64_t)(now - sched) / NSEC_PER_USEC : 0;
 	*slot = (struct sent_slot){ .seq = n,
-				    .lag_us = (uint32_t)MIN(lag_us, (uint64_t)UINT32_MAX),
-				    .outstanding = true,
-				    .used = true };
+		                    .lag_us = (uint32_t)MIN(lag_us, (uint64_t)UINT32_MAX),
+		                    .outstanding = true,
+		                    .used = true };
 	c->written++;
 	stats_lock(w);
 	w->stats.sent++;
@@ -378,7 +379,7 @@ static void account_echo(struct load_client *c, const struct message_id *id, int
 	if (in_window) {
 		slot->outstanding = false;
 		histogram_record(&s->uncorrected,
-				 corrected > slot->lag_us ? corrected - slot->lag_us : 0);
+		                 corrected > slot->lag_us ? corrected - slot->lag_us : 0);
 	} else {
 		s->uncorrected_missing++;
 	}
@@ -392,7 +393,7 @@ static void on_message(struct load_client *c, const uint8_t *buf, size_t len)
 	int64_t now = now_ns();
 	bool binary = lws_frame_is_binary(c->wsi);
 	bool ok = len == o->size && binary == (o->type == MESSAGE_BINARY) &&
-		  message_verify(o->type, buf, len, w->plan->key, w->scratch, &id) == 0;
+	          message_verify(o->type, buf, len, w->plan->key, w->scratch, &id) == 0;
 
 	stats_lock(w);
 	w->stats.bytes_received += len;
@@ -451,7 +452,7 @@ static void on_peer_close(struct load_client *c, const uint8_t *in, size_t len)
 /* ---- the lws protocol -------------------------------------------------- */
 
 static int load_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-			 size_t len)
+                         size_t len)
 {
 	struct load_client *c = user;
 
@@ -561,8 +562,10 @@ static void housekeeping(struct load_worker *w, int64_t now)
 		if (stop || drained || now >= p->drain_end_ns)
 			begin_closing(w);
 	}
-	if (w->closing && (w->open_clients == 0 || now >= p->drain_end_ns + CLOSE_GRACE_NS))
+	if (w->closing && (w->open_clients == 0 || now >= p->drain_end_ns + CLOSE_GRACE_NS)) {
 		w->exit_loop = true;
+		ev_break(w->loop, EVBREAK_ALL);
+	}
 }
 
 static void on_timer(struct load_worker *w)
@@ -580,7 +583,7 @@ static void on_timer(struct load_worker *w)
 }
 
 static int timer_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-			  size_t len)
+                          size_t len)
 {
 	struct load_worker *w = lws_context_user(lws_get_context(wsi));
 
@@ -600,14 +603,14 @@ static int timer_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
 
 static const struct lws_protocols load_protocols[] = {
 	{
-		.name = "wsbench-load",
-		.callback = load_callback,
-		/* Echoes larger than this arrive in several callbacks. */
-		.rx_buffer_size = 64 * 1024,
+	    .name = "wsbench-load",
+	    .callback = load_callback,
+	    /* Echoes larger than this arrive in several callbacks. */
+	    .rx_buffer_size = 64 * 1024,
 	},
 	{
-		.name = "wsbench-timer",
-		.callback = timer_callback,
+	    .name = "wsbench-timer",
+	    .callback = timer_callback,
 	},
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
@@ -619,8 +622,16 @@ static int worker_create_context(struct load_worker *w)
 	struct lws_context_creation_info info;
 	lws_sock_file_fd_type fd;
 
+	void *foreign_loops[1];
+
+	w->loop = ev_loop_new(EVBACKEND_EPOLL);
+	if (!w->loop)
+		return -ENOMEM;
+	foreign_loops[0] = w->loop;
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.options = LWS_SERVER_OPTION_LIBEV;
+	info.foreign_loops = foreign_loops;
 	info.protocols = load_protocols;
 	info.user = w;
 	info.pt_serv_buf_size = 64 * 1024;
@@ -632,7 +643,7 @@ static int worker_create_context(struct load_worker *w)
 	w->vhost = lws_get_vhost_by_name(w->context, "default");
 	fd.filefd = w->timer_fd;
 	if (!lws_adopt_descriptor_vhost(w->vhost, LWS_ADOPT_RAW_FILE_DESC, fd, "wsbench-timer",
-					NULL))
+	                                NULL))
 		return -EIO;
 	return 0;
 }
@@ -659,15 +670,18 @@ static void *worker_main(void *userdata)
 	}
 	w->last_housekeeping_ns = now_ns();
 	timer_arm(w);
-	while (!w->exit_loop)
-		if (lws_service(w->context, 0) < 0) {
-			w->result = -EIO;
-			break;
-		}
+	if (!w->exit_loop)
+		ev_run(w->loop, 0);
 out:
 	if (w->context)
 		lws_context_destroy(w->context);
 	w->context = NULL;
+	if (w->loop) {
+		/* Let lws's watchers finish stopping, as its libev examples do. */
+		ev_run(w->loop, EVRUN_NOWAIT);
+		ev_loop_destroy(w->loop);
+		w->loop = NULL;
+	}
 	stats_lock(w);
 	w->stats.scheduled = count_scheduled(w);
 	w->stats.connected = 0;
@@ -679,7 +693,7 @@ out:
 }
 
 int load_worker_init(struct load_worker *w, unsigned index, const struct load_plan *plan,
-		     unsigned first, unsigned step, unsigned total)
+                     unsigned first, unsigned step, unsigned total)
 {
 	const struct load_options *o = plan->opts;
 	unsigned n = 0;

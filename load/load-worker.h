@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A wsbench-load worker: one thread, one client-only libwebsockets context,
+ * A wsbench-load worker: one thread, one client-only libwebsockets context
+ * on its own libev loop (epoll; lws's poll backend costs O(connections) per
+ * wakeup, and an open-loop client wakes for every message),
  * a share of the clients, and a timerfd that wakes it exactly when the next
  * connect or send is due (lws's own timers are millisecond-grained and spin
  * below 1 ms on the poll backend). Statistics are updated under the worker's
@@ -21,16 +23,17 @@ struct load_client;
 struct load_event;
 struct lws_context;
 struct lws_vhost;
+struct ev_loop;
 
 /* The timetable all workers share (CLOCK_MONOTONIC ns). */
 struct load_plan {
 	const struct load_options *opts;
-	int64_t epoch_ns;      /* connections start */
-	int64_t send_ns;       /* sending starts: epoch + ramp-up */
-	int64_t measure_ns;    /* statistics start: send + warm-up */
-	int64_t send_end_ns;   /* sending ends */
-	int64_t drain_end_ns;  /* echoes still missing then are lost */
-	uint64_t key;          /* per-run message key */
+	int64_t epoch_ns;     /* connections start */
+	int64_t send_ns;      /* sending starts: epoch + ramp-up */
+	int64_t measure_ns;   /* statistics start: send + warm-up */
+	int64_t send_end_ns;  /* sending ends */
+	int64_t drain_end_ns; /* echoes still missing then are lost */
+	uint64_t key;         /* per-run message key */
 	const char *const *sources;
 	unsigned n_sources;
 };
@@ -41,6 +44,7 @@ struct load_worker {
 	pthread_t thread;
 	pid_t tid;
 
+	struct ev_loop *loop; /* libev (epoll): lws's poll backend scans every fd per wakeup */
 	struct lws_context *context;
 	struct lws_vhost *vhost;
 	int timer_fd;
@@ -68,7 +72,7 @@ struct load_worker {
 
 /* Sets up @w for clients first, first+step, ... below @total. */
 int load_worker_init(struct load_worker *w, unsigned index, const struct load_plan *plan,
-		     unsigned first, unsigned step, unsigned total);
+                     unsigned first, unsigned step, unsigned total);
 void load_worker_free(struct load_worker *w);
 
 int load_worker_start(struct load_worker *w);

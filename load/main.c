@@ -30,7 +30,13 @@
 /* Descriptors beyond one per client: timerfds, eventfds, stdio, /proc. */
 #define FD_OVERHEAD(threads) (64 + 8 * (threads))
 
-enum exit_status { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2, EXIT_ERRORS = 3, EXIT_INTERRUPTED = 130 };
+enum exit_status {
+	EXIT_OK = 0,
+	EXIT_FAILURE_ = 1,
+	EXIT_USAGE = 2,
+	EXIT_ERRORS = 3,
+	EXIT_INTERRUPTED = 130
+};
 
 static volatile sig_atomic_t interrupted;
 
@@ -133,30 +139,32 @@ static int timeline_append(struct load_result *r, const struct load_second *p)
 	return 0;
 }
 
-static void print_progress(struct run_ctx *ctx, const struct load_stats *s, const struct load_second *p,
-			   int64_t now)
+static void print_progress(struct run_ctx *ctx, const struct load_stats *s,
+                           const struct load_second *p, int64_t now)
 {
 	const struct load_options *o = ctx->opts;
 	double total = (double)(ctx->plan.send_end_ns - ctx->plan.epoch_ns) / 1e9;
 	uint64_t errors = s->conn_failed + s->conn_dropped + s->corrupted + s->unexpected;
 
 	if (o->format == FORMAT_JSONL) {
-		printf("{\"type\":\"progress\",\"elapsed_s\":%.1f,\"total_s\":%.1f,\"phase\":\"%s\","
-		       "\"connected\":%u,\"clients\":%u,\"sent\":%llu,\"received\":%llu,"
-		       "\"rate\":%.1f,\"p99_ms\":%.3f,\"p99_so_far_ms\":%.3f,\"errors\":%llu}\n",
-		       p->t, total, phase_name(ctx, now), p->connected, o->clients,
-		       (unsigned long long)s->sent, (unsigned long long)s->received,
-		       (double)p->received, p->p99_ms,
-		       histogram_percentile(&s->corrected, 99) / 1000.0, (unsigned long long)errors);
+		printf(
+		    "{\"type\":\"progress\",\"elapsed_s\":%.1f,\"total_s\":%.1f,\"phase\":\"%s\","
+		    "\"connected\":%u,\"clients\":%u,\"sent\":%llu,\"received\":%llu,"
+		    "\"rate\":%.1f,\"p99_ms\":%.3f,\"p99_so_far_ms\":%.3f,\"errors\":%llu}\n",
+		    p->t, total, phase_name(ctx, now), p->connected, o->clients,
+		    (unsigned long long)s->sent, (unsigned long long)s->received,
+		    (double)p->received, p->p99_ms,
+		    histogram_percentile(&s->corrected, 99) / 1000.0, (unsigned long long)errors);
 		fflush(stdout);
 	} else if (ctx->tty) {
-		fprintf(stderr,
-			"\r\033[K%5.1f/%.1fs %-10s clients %u/%u  sent %llu  recv %llu  %.0f msg/s  "
-			"p99 %.2f ms  errors %llu",
-			p->t, total, phase_name(ctx, now), p->connected, o->clients,
-			(unsigned long long)s->sent, (unsigned long long)s->received,
-			(double)p->received, histogram_percentile(&s->corrected, 99) / 1000.0,
-			(unsigned long long)errors);
+		fprintf(
+		    stderr,
+		    "\r\033[K%5.1f/%.1fs %-10s clients %u/%u  sent %llu  recv %llu  %.0f msg/s  "
+		    "p99 %.2f ms  errors %llu",
+		    p->t, total, phase_name(ctx, now), p->connected, o->clients,
+		    (unsigned long long)s->sent, (unsigned long long)s->received,
+		    (double)p->received, histogram_percentile(&s->corrected, 99) / 1000.0,
+		    (unsigned long long)errors);
 		fflush(stderr);
 	}
 }
@@ -200,20 +208,22 @@ static void judge_client(struct load_result *r)
 
 	if (lag_p99 > o->lag_threshold) {
 		r->client_limited = true;
-		snprintf(r->verdict, sizeof(r->verdict),
-			 "CLIENT-LIMITED: sends lagged their schedule by %.3f ms at p99 (threshold %.3f "
-			 "ms); the figures understate the server",
-			 lag_p99 * 1e3, o->lag_threshold * 1e3);
+		snprintf(
+		    r->verdict, sizeof(r->verdict),
+		    "CLIENT-LIMITED: sends lagged their schedule by %.3f ms at p99 (threshold %.3f "
+		    "ms); the figures understate the server",
+		    lag_p99 * 1e3, o->lag_threshold * 1e3);
 	} else if (r->max_thread_cpu_percent > 90.0) {
 		r->client_limited = true;
-		snprintf(r->verdict, sizeof(r->verdict),
-			 "CLIENT-LIMITED: a load thread used %.0f%% of a CPU; add --threads or lower "
-			 "the load",
-			 r->max_thread_cpu_percent);
+		snprintf(
+		    r->verdict, sizeof(r->verdict),
+		    "CLIENT-LIMITED: a load thread used %.0f%% of a CPU; add --threads or lower "
+		    "the load",
+		    r->max_thread_cpu_percent);
 	} else {
 		snprintf(r->verdict, sizeof(r->verdict),
-			 "the client kept up: send lag p99 %.3f ms, busiest thread %.0f%% CPU",
-			 lag_p99 * 1e3, r->max_thread_cpu_percent);
+		         "the client kept up: send lag p99 %.3f ms, busiest thread %.0f%% CPU",
+		         lag_p99 * 1e3, r->max_thread_cpu_percent);
 	}
 }
 
@@ -229,7 +239,8 @@ static void finish_result(struct run_ctx *ctx, int64_t start_ns, uint64_t cpu_st
 	r->end_wall_ns = wall_ns();
 	r->elapsed = (double)(end - start_ns) / 1e9;
 	r->threads = ctx->threads;
-	r->measured_seconds = (double)(MIN(end, ctx->plan.send_end_ns) - ctx->plan.measure_ns) / 1e9;
+	r->measured_seconds =
+	    (double)(MIN(end, ctx->plan.send_end_ns) - ctx->plan.measure_ns) / 1e9;
 	if (r->measured_seconds < 0)
 		r->measured_seconds = 0;
 	if (procstat_read_process(getpid(), &ps) == 0) {
@@ -318,8 +329,9 @@ static int run_load(const struct load_options *o, struct load_result *r, bool sh
 		if (w->result < 0 && r_ == 0)
 			r_ = w->result;
 		if (w->wall_ns)
-			r->max_thread_cpu_percent = MAX(r->max_thread_cpu_percent,
-							(double)w->cpu_ns / (double)w->wall_ns * 100.0);
+			r->max_thread_cpu_percent =
+			    MAX(r->max_thread_cpu_percent,
+			        (double)w->cpu_ns / (double)w->wall_ns * 100.0);
 	}
 	if (ctx.tty)
 		fputs("\r\033[K", stderr);
@@ -337,8 +349,8 @@ static int exit_status_of(const struct load_result *r)
 
 	if (r->interrupted)
 		return EXIT_INTERRUPTED;
-	if (s->conn_failed || s->conn_dropped || load_stats_lost(s) || s->corrupted || s->unexpected ||
-	    s->scheduled > s->sent)
+	if (s->conn_failed || s->conn_dropped || load_stats_lost(s) || s->corrupted ||
+	    s->unexpected || s->scheduled > s->sent)
 		return EXIT_ERRORS;
 	return EXIT_OK;
 }
@@ -382,7 +394,7 @@ static bool trial_passes(const struct load_options *o, const struct load_result 
 	t->failed = s->conn_failed + s->conn_dropped;
 	t->client_limited = r->client_limited;
 	t->pass = s->corrected.total > 0 && t->p99_ms <= o->p99_max * 1e3 && t->lost == 0 &&
-		  t->mismatched == 0 && t->failed == 0 && t->received_rate >= 0.95 * t->target;
+	          t->mismatched == 0 && t->failed == 0 && t->received_rate >= 0.95 * t->target;
 	return t->pass;
 }
 
@@ -397,10 +409,12 @@ static void print_trial(const struct load_options *o, const struct trial *t, uns
 		       t->client_limited ? "true" : "false");
 		fflush(stdout);
 	} else if (o->format == FORMAT_TEXT) {
-		printf("  trial %2u  target %9.0f msg/s  received %9.0f msg/s  p50 %8.3f ms  p99 %8.3f ms"
+		printf("  trial %2u  target %9.0f msg/s  received %9.0f msg/s  p50 %8.3f ms  p99 "
+		       "%8.3f ms"
 		       "  lost %llu  %s%s\n",
-		       n, t->target, t->received_rate, t->p50_ms, t->p99_ms, (unsigned long long)t->lost,
-		       t->pass ? "pass" : "FAIL", t->client_limited ? " (client-limited)" : "");
+		       n, t->target, t->received_rate, t->p50_ms, t->p99_ms,
+		       (unsigned long long)t->lost, t->pass ? "pass" : "FAIL",
+		       t->client_limited ? " (client-limited)" : "");
 		fflush(stdout);
 	}
 }
@@ -418,9 +432,10 @@ static int find_max_rate(const struct load_options *base)
 	o.warmup = 1.0;
 	o.drain_timeout = MIN(base->drain_timeout, 2.0);
 	if (o.format == FORMAT_TEXT)
-		printf("wsbench-load: highest total rate with p99 <= %.3f ms, %u clients, %zu B %s\n",
-		       base->p99_max * 1e3, base->clients, base->size,
-		       base->type == MESSAGE_TEXT ? "text" : "binary");
+		printf(
+		    "wsbench-load: highest total rate with p99 <= %.3f ms, %u clients, %zu B %s\n",
+		    base->p99_max * 1e3, base->clients, base->size,
+		    base->type == MESSAGE_TEXT ? "text" : "binary");
 	while (n < ELEMENTSOF(trials) && !interrupted) {
 		struct trial *t = &trials[n];
 
@@ -452,8 +467,8 @@ static int find_max_rate(const struct load_options *base)
 	}
 	if (o.format == FORMAT_TEXT) {
 		if (lo > 0)
-			printf("\nmax rate: %.0f msg/s with p99 <= %.3f ms%s\n\n", lo, base->p99_max * 1e3,
-			       hi == 0 ? " (the search's upper bound)" : "");
+			printf("\nmax rate: %.0f msg/s with p99 <= %.3f ms%s\n\n", lo,
+			       base->p99_max * 1e3, hi == 0 ? " (the search's upper bound)" : "");
 		else
 			printf("\nno tried rate kept p99 <= %.3f ms\n", base->p99_max * 1e3);
 		if (lo > 0) {
@@ -463,22 +478,26 @@ static int find_max_rate(const struct load_options *base)
 		}
 	} else {
 		char *json = lo > 0 ? (best.opts = &o, o.schedule.rate = lo / o.clients,
-				       load_report_json(&best, false))
-				    : NULL;
+		                       load_report_json(&best, false))
+		                    : NULL;
 
-		printf("%s{\"tool\":\"wsbench-load\",\"mode\":\"find-max-rate\",\"p99_max_ms\":%.3f,"
-		       "\"max_rate\":%.0f,\"upper_bound_reached\":%s,\"trials\":[",
-		       o.format == FORMAT_JSONL ? "{\"type\":\"result\",\"result\":" : "",
-		       base->p99_max * 1e3, lo, hi == 0 && lo > 0 ? "true" : "false");
+		printf(
+		    "%s{\"tool\":\"wsbench-load\",\"mode\":\"find-max-rate\",\"p99_max_ms\":%.3f,"
+		    "\"max_rate\":%.0f,\"upper_bound_reached\":%s,\"trials\":[",
+		    o.format == FORMAT_JSONL ? "{\"type\":\"result\",\"result\":" : "",
+		    base->p99_max * 1e3, lo, hi == 0 && lo > 0 ? "true" : "false");
 		for (unsigned i = 0; i < n; i++)
 			printf("%s{\"target_rate\":%.0f,\"receive_rate\":%.0f,\"p50_ms\":%.3f,"
 			       "\"p99_ms\":%.3f,\"lost\":%llu,\"mismatched\":%llu,\"pass\":%s,"
 			       "\"client_limited\":%s}",
-			       i ? "," : "", trials[i].target, trials[i].received_rate, trials[i].p50_ms,
-			       trials[i].p99_ms, (unsigned long long)trials[i].lost,
-			       (unsigned long long)trials[i].mismatched, trials[i].pass ? "true" : "false",
+			       i ? "," : "", trials[i].target, trials[i].received_rate,
+			       trials[i].p50_ms, trials[i].p99_ms,
+			       (unsigned long long)trials[i].lost,
+			       (unsigned long long)trials[i].mismatched,
+			       trials[i].pass ? "true" : "false",
 			       trials[i].client_limited ? "true" : "false");
-		printf("],\"best\":%s}%s\n", json ? json : "null", o.format == FORMAT_JSONL ? "}" : "");
+		printf("],\"best\":%s}%s\n", json ? json : "null",
+		       o.format == FORMAT_JSONL ? "}" : "");
 		free(json);
 	}
 	load_result_free(&best);
@@ -515,11 +534,12 @@ int main(int argc, char **argv)
 	fd_limit = raise_fd_limit();
 	fds_needed = (long)opts.clients + FD_OVERHEAD(LOAD_MAX_THREADS);
 	if (fds_needed > fd_limit) {
-		fprintf(stderr,
-			"wsbench-load: --clients %u needs about %ld file descriptors, but this process "
-			"may open only %ld (the hard limit of ulimit -n); lower --clients or raise the "
-			"limit\n",
-			opts.clients, fds_needed, fd_limit);
+		fprintf(
+		    stderr,
+		    "wsbench-load: --clients %u needs about %ld file descriptors, but this process "
+		    "may open only %ld (the hard limit of ulimit -n); lower --clients or raise the "
+		    "limit\n",
+		    opts.clients, fds_needed, fd_limit);
 		load_options_free(&opts);
 		return EXIT_USAGE;
 	}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for common/message.c: encode, verify, and catch any change. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "message.h"
+
+static const uint64_t key = 0x1234abcd5678ef00ULL;
+
+static void round_trip(enum message_type type, size_t size)
+{
+	struct message_id id = { .client = 77, .seq = 123456, .sched_us = 9876543 }, back;
+	uint8_t *buf = malloc(size), *scratch = malloc(size);
+
+	assert_int_equal(message_encode(type, &id, key, buf, size), 0);
+	assert_int_equal(message_verify(type, buf, size, key, scratch, &back), 0);
+	assert_int_equal(back.client, 77);
+	assert_int_equal(back.seq, 123456);
+	assert_int_equal(back.sched_us, 9876543);
+	/* Every single-bit flip anywhere is caught. */
+	for (size_t i = 0; i < size; i += (size > 4096 ? size / 64 : 1)) {
+		buf[i] ^= 0x01;
+		assert_int_equal(message_verify(type, buf, size, key, scratch, &back), -EBADMSG);
+		buf[i] ^= 0x01;
+	}
+	free(buf);
+	free(scratch);
+}
+
+static void test_text_sizes(void **state)
+{
+	round_trip(MESSAGE_TEXT, 64);
+	round_trip(MESSAGE_TEXT, 1000);
+	round_trip(MESSAGE_TEXT, 1 << 20);
+}
+
+static void test_binary_sizes(void **state)
+{
+	round_trip(MESSAGE_BINARY, MESSAGE_BINARY_HEADER + MESSAGE_MIN_FILLER);
+	round_trip(MESSAGE_BINARY, 64);
+	round_trip(MESSAGE_BINARY, 16 * 1024 * 1024);
+}
+
+static void test_text_is_json(void **state)
+{
+	struct message_id id = { .client = 3, .seq = 4, .sched_us = 5 };
+	char buf[80];
+
+	assert_int_equal(message_encode(MESSAGE_TEXT, &id, key, (uint8_t *)buf, 60), 0);
+	buf[60] = '\0';
+	assert_memory_equal(buf, "{\"c\":3,\"s\":4,\"t\":5,\"p\":\"", 24);
+	assert_string_equal(buf + 58, "\"}");
+	for (int i = 24; i < 58; i++)
+		assert_true((buf[i] >= 'A' && buf[i] <= 'Z') || (buf[i] >= 'a' && buf[i] <= 'z') ||
+		            (buf[i] >= '0' && buf[i] <= '9') || buf[i] == '-' || buf[i] == '_');
+}
+
+static void test_min_size(void **state)
+{
+	struct message_id small = { .client = 9, .seq = 9, .sched_us = 9 };
+	struct message_id big = { .client = 99999,
+		                  .seq = 9999999999ULL,
+		                  .sched_us = 99999999999ULL };
+	uint8_t buf[200];
+
+	assert_int_equal(message_min_size(MESSAGE_BINARY, &big), 28);
+	assert_true(message_min_size(MESSAGE_TEXT, &big) <= 64);
+	assert_int_equal(
+	    message_encode(MESSAGE_TEXT, &small, key, buf, message_min_size(MESSAGE_TEXT, &small)),
+	    0);
+	assert_int_equal(message_encode(MESSAGE_TEXT, &small, key, buf,
+	                                message_min_size(MESSAGE_TEXT, &small) - 1),
+	                 -EMSGSIZE);
+}
+
+static void test_other_key_or_header_fails(void **state)
+{
+	struct message_id id = { .client = 1, .seq = 2, .sched_us = 3 }, back;
+	uint8_t buf[64], scratch[64];
+
+	message_encode(MESSAGE_BINARY, &id, key, buf, sizeof(buf));
+	assert_int_equal(message_verify(MESSAGE_BINARY, buf, sizeof(buf), key + 1, scratch, &back),
+	                 -EBADMSG);
+	message_encode(MESSAGE_TEXT, &id, key, buf, sizeof(buf));
+	/* Same header, other message: "s":2 -> "s":3 */
+	buf[11] = '3';
+	assert_int_equal(message_verify(MESSAGE_TEXT, buf, sizeof(buf), key, scratch, &back),
+	                 -EBADMSG);
+	assert_int_equal(
+	    message_verify(MESSAGE_TEXT, (const uint8_t *)"{}", 2, key, scratch, &back), -EBADMSG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_sizes),
+		cmocka_unit_test(test_binary_sizes),
+		cmocka_unit_test(test_text_is_json),
+		cmocka_unit_test(test_min_size),
+		cmocka_unit_test(test_other_key_or_header_fails),
+	};
+
+	return cmocka_run_group_tests_name("message", tests, NULL, NULL);
+}

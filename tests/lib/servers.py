@@ -10,6 +10,7 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import time
 
 SERVER_NAMES = ("c-lws", "go-gorilla", "rust-tungstenite", "node-ws")
@@ -25,6 +26,9 @@ def build_dir():
 
 def server_command(name):
     b = build_dir()
+    if name == "fault":
+        return [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                             "faultserver.py")]
     if name == "c-lws":
         return [os.path.join(b, "echo", "wsbench-echo")]
     if name in SERVER_NAMES:
@@ -97,10 +101,24 @@ class ServerProcess:
                 f.close()
         return rc, took
 
+    def stop_and_read(self, sig=signal.SIGTERM, timeout=10.0):
+        """Signals the server and returns (exit status, what it printed after READY)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        return self.proc.returncode, out.decode(errors="replace")
+
     def kill(self):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        for f in (self.proc.stdout, self.proc.stderr) if self.proc else ():
+            if f:
+                f.close()
 
     def __enter__(self):
         return self.start()

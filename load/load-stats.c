@@ -43,6 +43,15 @@ static void merge_codes(struct load_code_count *to, const struct load_code_count
 
 void load_stats_merge(struct load_stats *to, const struct load_stats *from)
 {
+	load_stats_merge_counters(to, from);
+	histogram_merge(&to->corrected, &from->corrected);
+	histogram_merge(&to->uncorrected, &from->uncorrected);
+	histogram_merge(&to->send_lag, &from->send_lag);
+	histogram_merge(&to->interval, &from->interval);
+}
+
+void load_stats_merge_counters(struct load_stats *to, const struct load_stats *from)
+{
 	to->conn_attempts += from->conn_attempts;
 	to->conn_established += from->conn_established;
 	to->conn_failed += from->conn_failed;
@@ -64,9 +73,5 @@ void load_stats_merge(struct load_stats *to, const struct load_stats *from)
 	to->bytes_received += from->bytes_received;
 	to->measured_sent += from->measured_sent;
 	to->measured_received += from->measured_received;
-	histogram_merge(&to->corrected, &from->corrected);
-	histogram_merge(&to->uncorrected, &from->uncorrected);
-	histogram_merge(&to->send_lag, &from->send_lag);
 	to->uncorrected_missing += from->uncorrected_missing;
-	histogram_merge(&to->interval, &from->interval);
 }

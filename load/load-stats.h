@@ -52,6 +52,9 @@ void load_stats_init(struct load_stats *s);
 /* Adds @from into @to (the interval histogram included). */
 void load_stats_merge(struct load_stats *to, const struct load_stats *from);
 
+/* Adds only the counters of @from into @to: cheap enough for every second. */
+void load_stats_merge_counters(struct load_stats *to, const struct load_stats *from);
+
 void load_stats_count_code(struct load_code_count *table, int code);
 
 /* Lost: sent and never echoed (correctly). */

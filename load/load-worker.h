@@ -82,6 +82,10 @@ void load_worker_stop(struct load_worker *w);
 
 void load_worker_join(struct load_worker *w);
 
-/* Copies the worker's statistics into @to (merging) and clears its interval
- * histogram. Thread-safe. */
+/* Merges the worker's statistics into @to. Thread-safe. */
 void load_worker_snapshot(struct load_worker *w, struct load_stats *to);
+
+/* The once-a-second snapshot: merges the counters and the interval
+ * histogram into @to, then clears the worker's interval histogram. Holds the
+ * worker's lock only briefly. Thread-safe. */
+void load_worker_snapshot_interval(struct load_worker *w, struct load_stats *to);

@@ -109,6 +109,8 @@ struct run_ctx {
 	struct load_plan plan;
 	bool tty;
 	uint64_t prev_sent, prev_received;
+	struct load_stats *tick_stats; /* scratch for tick() */
+	struct histogram so_far;       /* corrected latency merged from the intervals */
 	uint64_t prev_cpu_ns;
 	int64_t prev_tick_ns;
 };
@@ -171,16 +173,16 @@ static void print_progress(struct run_ctx *ctx, const struct load_stats *s,
 
 static void tick(struct run_ctx *ctx, int64_t now, bool show)
 {
-	struct load_stats *s = malloc(sizeof(*s));
+	struct load_stats *s = ctx->tick_stats;
 	struct load_second p = { 0 };
 	struct procstat ps = { 0 };
 	double dt = (double)(now - ctx->prev_tick_ns) / 1e9;
 
-	if (!s)
-		return;
 	load_stats_init(s);
 	for (unsigned i = 0; i < ctx->threads; i++)
-		load_worker_snapshot(&ctx->workers[i], s);
+		load_worker_snapshot_interval(&ctx->workers[i], s);
+	/* The latency so far, for progress output, from the intervals. */
+	histogram_merge(&ctx->so_far, &s->interval);
 	p.t = (double)(now - ctx->plan.epoch_ns) / 1e9;
 	p.sent = s->sent - ctx->prev_sent;
 	p.received = s->received - ctx->prev_received;
@@ -198,7 +200,6 @@ static void tick(struct run_ctx *ctx, int64_t now, bool show)
 	timeline_append(ctx->result, &p);
 	if (show)
 		print_progress(ctx, s, &p, now);
-	free(s);
 }
 
 static void judge_client(struct load_result *r)
@@ -272,8 +273,13 @@ static int run_load(const struct load_options *o, struct load_result *r, bool sh
 	ctx.threads = o->threads ? MIN(o->threads, o->clients) : default_threads(o->clients);
 	ctx.tty = show && o->format == FORMAT_TEXT && o->progress_tty && isatty(STDERR_FILENO);
 	ctx.workers = calloc(ctx.threads, sizeof(*ctx.workers));
-	if (!ctx.workers)
+	ctx.tick_stats = malloc(sizeof(*ctx.tick_stats));
+	if (!ctx.workers || !ctx.tick_stats) {
+		free(ctx.workers);
+		free(ctx.tick_stats);
 		return -ENOMEM;
+	}
+	histogram_reset(&ctx.so_far);
 
 	start = now_ns();
 	r->start_wall_ns = wall_ns();
@@ -340,6 +346,7 @@ out:
 	for (unsigned i = 0; i < ctx.threads; i++)
 		load_worker_free(&ctx.workers[i]);
 	free(ctx.workers);
+	free(ctx.tick_stats);
 	return r_;
 }
 

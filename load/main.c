@@ -79,7 +79,7 @@ static unsigned default_threads(unsigned clients)
 
 /* Loopback targets with more clients than one source address can carry
  * get 127.0.0.1, 127.0.0.2, ... as source addresses. */
-static char auto_sources_buf[LOAD_MAX_SOURCES][16];
+static char auto_sources_buf[LOAD_MAX_SOURCES][24];
 static const char *auto_sources[LOAD_MAX_SOURCES];
 
 static unsigned pick_sources(const struct load_options *o, const char *const **ret)

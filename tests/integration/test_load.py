@@ -102,7 +102,10 @@ class Honesty(unittest.TestCase):
                                        "--rate", 40, "--duration", 2)
         lat = r["latency"]["corrected"]
         self.assertGreaterEqual(lat["p50"], 25.0)
-        self.assertLess(lat["p50"], 26.0, f"p50 {lat['p50']} ms for a 25 ms server")
+        # An ASan/UBSan build of the client is several times slower; the
+        # 1 ms bound is checked on the optimized build.
+        bound = 3.0 if os.environ.get("WSBENCH_SANITIZED") else 1.0
+        self.assertLess(lat["p50"], 25.0 + bound, f"p50 {lat['p50']} ms for a 25 ms server")
         self.assertGreaterEqual(lat["min"], 25.0)
         self.assertEqual(messages(r)["received"], counts["echoed"])
 

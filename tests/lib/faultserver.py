@@ -22,10 +22,14 @@ import argparse
 import asyncio
 import base64
 import hashlib
+import heapq
+import itertools
 import json
 import signal
 import struct
 import sys
+import threading
+import time
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -66,11 +70,49 @@ async def read_frame(reader):
     return bool(b0 & 0x80), b0 & 0x0F, data
 
 
+class DelayLine:
+    """Releases echoes at arrival + delay with sub-millisecond precision.
+
+    asyncio's call_later is only as precise as epoll_wait's millisecond
+    timeout (it rounds up), which would add up to 1 ms to a "known" delay; a
+    thread sleeping with nanosleep and handing the write back to the loop
+    through call_soon_threadsafe is accurate to tens of microseconds."""
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.heap = []
+        self.order = itertools.count()
+        self.cond = threading.Condition()
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def add(self, due, fn):
+        with self.cond:
+            heapq.heappush(self.heap, (due, next(self.order), fn))
+            self.cond.notify()
+
+    def run(self):
+        while True:
+            with self.cond:
+                while not self.heap:
+                    self.cond.wait()
+                due, _, fn = self.heap[0]
+                wait = due - time.monotonic()
+                if wait > 0.002:
+                    self.cond.wait(wait - 0.002)
+                    continue
+                heapq.heappop(self.heap)
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self.loop.call_soon_threadsafe(fn)
+
+
 class Server:
     def __init__(self, args):
         self.args = args
         self.counts = Counts()
         self.loop = None
+        self.delay_line = None
 
     async def handshake(self, reader, writer):
         head = await reader.readuntil(b"\r\n\r\n")
@@ -107,7 +149,7 @@ class Server:
                 c.echoed += 1
 
         if a.mode == "delay":
-            self.loop.call_later(a.delay_ms / 1000.0, send)
+            self.delay_line.add(time.monotonic() + a.delay_ms / 1000.0, send)
         else:
             send()
 
@@ -143,6 +185,8 @@ class Server:
 
     async def main(self):
         self.loop = asyncio.get_running_loop()
+        if self.args.mode == "delay":
+            self.delay_line = DelayLine(self.loop)
         server = await asyncio.start_server(self.handle, self.args.host, self.args.port,
                                             backlog=4096, limit=1 << 20)
         port = server.sockets[0].getsockname()[1]

@@ -15,17 +15,23 @@ against: whatever wsbench-load reports must match what this server did.
 
 Prints "READY ws://HOST:PORT/" when listening. On SIGTERM it prints one JSON
 line with its counts ({"received", "echoed", "corrupted", "dropped",
-"connections"}) and exits 0. Standard library only (asyncio).
+"connections"}) and exits 0.
+
+Plain blocking sockets and threads (standard library only): one thread per
+connection reads, and in delay mode one sender thread releases echoes at
+arrival + D with sub-millisecond precision. An asyncio version measured
+0.5-1.1 ms of its own overhead (epoll timeouts round up to milliseconds),
+too much for a test that checks latency to within 1 ms.
 """
 
 import argparse
-import asyncio
 import base64
 import hashlib
 import heapq
 import itertools
 import json
 import signal
+import socket
 import struct
 import sys
 import threading
@@ -36,12 +42,14 @@ GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 class Counts:
     def __init__(self):
+        self.lock = threading.Lock()
         self.received = self.echoed = self.corrupted = self.dropped = self.connections = 0
 
     def as_json(self):
-        return json.dumps({"received": self.received, "echoed": self.echoed,
-                           "corrupted": self.corrupted, "dropped": self.dropped,
-                           "connections": self.connections})
+        with self.lock:
+            return json.dumps({"received": self.received, "echoed": self.echoed,
+                               "corrupted": self.corrupted, "dropped": self.dropped,
+                               "connections": self.connections})
 
 
 def frame(opcode, payload):
@@ -55,149 +63,206 @@ def frame(opcode, payload):
     return head + payload
 
 
-async def read_frame(reader):
-    b0, b1 = await reader.readexactly(2)
-    n = b1 & 0x7F
-    if n == 126:
-        n = struct.unpack("!H", await reader.readexactly(2))[0]
-    elif n == 127:
-        n = struct.unpack("!Q", await reader.readexactly(8))[0]
-    key = await reader.readexactly(4) if b1 & 0x80 else b"\0\0\0\0"
-    data = await reader.readexactly(n)
-    if n:
-        mask = (key * ((n + 3) // 4))[:n]
-        data = (int.from_bytes(data, "little") ^ int.from_bytes(mask, "little")).to_bytes(n, "little")
-    return bool(b0 & 0x80), b0 & 0x0F, data
+class Reader:
+    """Buffered exact reads from a blocking socket."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = bytearray()
+
+    def fill(self):
+        data = self.sock.recv(1 << 20)
+        if not data:
+            raise ConnectionError("closed")
+        self.buf += data
+
+    def exactly(self, n):
+        while len(self.buf) < n:
+            self.fill()
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def until(self, marker, limit=65536):
+        while marker not in self.buf:
+            if len(self.buf) > limit:
+                raise ConnectionError("header too long")
+            self.fill()
+        i = self.buf.index(marker) + len(marker)
+        out = bytes(self.buf[:i])
+        del self.buf[:i]
+        return out
+
+    def frame(self):
+        b0, b1 = self.exactly(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack("!H", self.exactly(2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", self.exactly(8))[0]
+        key = self.exactly(4) if b1 & 0x80 else b"\0\0\0\0"
+        data = self.exactly(n)
+        if n:
+            mask = (key * ((n + 3) // 4))[:n]
+            data = (int.from_bytes(data, "little") ^ int.from_bytes(mask, "little")).to_bytes(
+                n, "little")
+        return bool(b0 & 0x80), b0 & 0x0F, data
+
+
+class Conn:
+    def __init__(self, sock):
+        self.sock = sock
+        self.lock = threading.Lock()  # the reader thread and the delay line both send
+
+    def send(self, data):
+        with self.lock:
+            try:
+                self.sock.sendall(data)
+                return True
+            except OSError:
+                return False
 
 
 class DelayLine:
-    """Releases echoes at arrival + delay with sub-millisecond precision.
+    """Sends each echo at its due time from one thread."""
 
-    asyncio's call_later is only as precise as epoll_wait's millisecond
-    timeout (it rounds up), which would add up to 1 ms to a "known" delay; a
-    thread sleeping with nanosleep and handing the write back to the loop
-    through call_soon_threadsafe is accurate to tens of microseconds."""
-
-    def __init__(self, loop):
-        self.loop = loop
+    def __init__(self, counts):
+        self.counts = counts
         self.heap = []
         self.order = itertools.count()
         self.cond = threading.Condition()
         threading.Thread(target=self.run, daemon=True).start()
 
-    def add(self, due, fn):
+    def add(self, due, conn, data):
         with self.cond:
-            heapq.heappush(self.heap, (due, next(self.order), fn))
+            heapq.heappush(self.heap, (due, next(self.order), conn, data))
             self.cond.notify()
+
+    def pending(self):
+        with self.cond:
+            return len(self.heap)
 
     def run(self):
         while True:
             with self.cond:
                 while not self.heap:
                     self.cond.wait()
-                due, _, fn = self.heap[0]
+                due = self.heap[0][0]
                 wait = due - time.monotonic()
                 if wait > 0.002:
                     self.cond.wait(wait - 0.002)
                     continue
-                heapq.heappop(self.heap)
+                _, _, conn, data = heapq.heappop(self.heap)
             wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            self.loop.call_soon_threadsafe(fn)
+            if conn.send(data):
+                with self.counts.lock:
+                    self.counts.echoed += 1
 
 
 class Server:
     def __init__(self, args):
         self.args = args
         self.counts = Counts()
-        self.loop = None
-        self.delay_line = None
+        self.delay_line = DelayLine(self.counts) if args.mode == "delay" else None
 
-    async def handshake(self, reader, writer):
-        head = await reader.readuntil(b"\r\n\r\n")
+    def handshake(self, reader, conn):
+        head = reader.until(b"\r\n\r\n").decode("latin-1")
         key = None
-        for line in head.decode("latin-1").split("\r\n")[1:]:
+        for line in head.split("\r\n")[1:]:
             name, _, value = line.partition(":")
             if name.strip().lower() == "sec-websocket-key":
                 key = value.strip()
         if not key:
-            writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            conn.send(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
             return False
         accept = base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
-        writer.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                      f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n").encode())
-        return True
+        return conn.send(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                          f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n").encode())
 
-    def echo(self, writer, opcode, payload):
+    def echo(self, conn, opcode, payload, arrived):
         c, a = self.counts, self.args
-        c.received += 1
-        nth = a.every and c.received % a.every == 0
-        if a.mode == "drop" and nth:
-            c.dropped += 1
-            return
-        if a.mode == "corrupt" and nth and payload:
-            # Flip the lowest bit of a middle byte: text stays ASCII.
-            mid = len(payload) // 2
-            payload = payload[:mid] + bytes([payload[mid] ^ 1]) + payload[mid + 1:]
-            c.corrupted += 1
+        with c.lock:
+            c.received += 1
+            nth = a.every and c.received % a.every == 0
+            if a.mode == "drop" and nth:
+                c.dropped += 1
+                return
+            if a.mode == "corrupt" and nth and payload:
+                # Flip the lowest bit of a middle byte: text stays ASCII.
+                mid = len(payload) // 2
+                payload = payload[:mid] + bytes([payload[mid] ^ 1]) + payload[mid + 1:]
+                c.corrupted += 1
         data = frame(opcode, payload)
-
-        def send():
-            if not writer.is_closing():
-                writer.write(data)
+        if self.delay_line:
+            self.delay_line.add(arrived + a.delay_ms / 1000.0, conn, data)
+        elif conn.send(data):
+            with c.lock:
                 c.echoed += 1
 
-        if a.mode == "delay":
-            self.delay_line.add(time.monotonic() + a.delay_ms / 1000.0, send)
-        else:
-            send()
-
-    async def handle(self, reader, writer):
-        sock = writer.get_extra_info("socket")
-        if sock is not None:
-            import socket
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def handle(self, sock):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader, conn = Reader(sock), Conn(sock)
         try:
-            if not await self.handshake(reader, writer):
+            if not self.handshake(reader, conn):
                 return
-            self.counts.connections += 1
+            with self.counts.lock:
+                self.counts.connections += 1
             msg_op, parts = None, []
             while True:
-                fin, op, data = await read_frame(reader)
+                fin, op, data = reader.frame()
+                arrived = time.monotonic()
                 if op == 8:
-                    writer.write(frame(8, data[:2]))
-                    await writer.drain()
+                    conn.send(frame(8, data[:2]))
                     break
                 if op == 9:
-                    writer.write(frame(10, data))
+                    conn.send(frame(10, data))
                 elif op in (1, 2):
                     msg_op, parts = op, [data]
                 elif op == 0:
                     parts.append(data)
                 if op in (0, 1, 2) and fin:
-                    self.echo(writer, msg_op, b"".join(parts))
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+                    self.echo(conn, msg_op, b"".join(parts), arrived)
+        except (ConnectionError, OSError, ValueError):
             pass
         finally:
-            writer.close()
+            # Let delayed echoes for this connection go out before closing.
+            while self.delay_line and self.delay_line.pending():
+                time.sleep(0.005)
+            try:
+                sock.close()
+            except OSError:
+                pass
 
-    async def main(self):
-        self.loop = asyncio.get_running_loop()
-        if self.args.mode == "delay":
-            self.delay_line = DelayLine(self.loop)
-        server = await asyncio.start_server(self.handle, self.args.host, self.args.port,
-                                            backlog=4096, limit=1 << 20)
-        port = server.sockets[0].getsockname()[1]
-        stop = asyncio.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            self.loop.add_signal_handler(sig, stop.set)
-        print(f"READY ws://{self.args.host}:{port}/", flush=True)
-        await stop.wait()
-        server.close()
-        # Let delayed echoes scheduled before the signal go out.
-        await asyncio.sleep(self.args.delay_ms / 1000.0 + 0.05 if self.args.mode == "delay" else 0)
+    def serve(self):
+        lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        lsock.bind((self.args.host, self.args.port))
+        lsock.listen(4096)
+        stop = threading.Event()
+
+        def on_signal(signum, frame_):
+            stop.set()
+            try:
+                lsock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        print(f"READY ws://{self.args.host}:{lsock.getsockname()[1]}/", flush=True)
+        while not stop.is_set():
+            try:
+                sock, _ = lsock.accept()
+            except OSError:
+                break
+            threading.Thread(target=self.handle, args=(sock,), daemon=True).start()
+        lsock.close()
+        if self.delay_line:
+            deadline = time.monotonic() + self.args.delay_ms / 1000.0 + 1.0
+            while self.delay_line.pending() and time.monotonic() < deadline:
+                time.sleep(0.01)
         print(self.counts.as_json(), flush=True)
 
 
@@ -212,7 +277,7 @@ def main():
     args = p.parse_args()
     if args.mode in ("corrupt", "drop") and args.every < 1:
         p.error(f"--mode {args.mode} needs --every N (N >= 1)")
-    asyncio.run(Server(args).main())
+    Server(args).serve()
     return 0
 
 

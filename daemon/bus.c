@@ -1,0 +1,670 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The D-Bus objects (see bus.h). Method handlers go read → validate →
+ * authorize → change → reply; every refusal is a named error saying which
+ * argument was wrong and why.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "config.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "report.h"
+#include "run.h"
+#include "wsbench-config.h"
+#include "wsbench-dbus.h"
+
+/* ---- authorization -------------------------------------------------------- */
+
+/* Starting, cancelling and reloading are for root, the daemon's own user and
+ * members of group "wsbench"; reading is for everyone (the bus policy file
+ * enforces the same on the system bus). */
+static int check_access(sd_bus_message *msg, sd_bus_error *error)
+{
+	sd_bus_creds *creds = NULL;
+	const gid_t *gids = NULL;
+	struct group *grp = getgrnam("wsbench");
+	uid_t euid;
+	int n, r;
+
+	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS, &creds);
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, r, "Cannot identify the caller: %s", strerror(-r));
+	r = sd_bus_creds_get_euid(creds, &euid);
+	if (r >= 0 && (euid == 0 || euid == geteuid())) {
+		sd_bus_creds_unref(creds);
+		return 0;
+	}
+	n = grp ? sd_bus_creds_get_supplementary_gids(creds, &gids) : 0;
+	for (int i = 0; i < n; i++)
+		if (gids[i] == grp->gr_gid) {
+			sd_bus_creds_unref(creds);
+			return 0;
+		}
+	sd_bus_creds_unref(creds);
+	return sd_bus_error_setf(error, WSBENCH_ERROR_ACCESS_DENIED,
+				 "Only root and members of group wsbench may do this");
+}
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static int append_sv_string(sd_bus_message *m, const char *key, const char *value)
+{
+	return sd_bus_message_append(m, "{sv}", key, "s", value ? value : "");
+}
+
+static int append_sv_double(sd_bus_message *m, const char *key, double value)
+{
+	return sd_bus_message_append(m, "{sv}", key, "d", value);
+}
+
+static int append_sv_uint(sd_bus_message *m, const char *key, unsigned value)
+{
+	return sd_bus_message_append(m, "{sv}", key, "u", value);
+}
+
+static int append_sv_strv(sd_bus_message *m, const char *key, char **strv)
+{
+	int r = sd_bus_message_open_container(m, 'e', "sv");
+
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", key);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'v', "as");
+	if (r >= 0)
+		r = sd_bus_message_append_strv(m, strv);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	return r;
+}
+
+/* ---- Manager methods ------------------------------------------------------ */
+
+static int append_server(sd_bus_message *reply, const struct server_config *s)
+{
+	int r = sd_bus_message_open_container(reply, 'r', "sa{sv}");
+
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "s", s->name);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "{sv}");
+	if (r >= 0)
+		r = append_sv_string(reply, "language", s->language);
+	if (r >= 0)
+		r = append_sv_string(reply, "kind", server_kind_to_string(s->kind));
+	if (r >= 0 && s->kind == SERVER_URL)
+		r = append_sv_string(reply, "url", s->url);
+	if (r >= 0 && s->kind != SERVER_URL)
+		r = append_sv_uint(reply, "port", s->port);
+	if (r >= 0 && s->kind == SERVER_BUILTIN)
+		r = append_sv_uint(reply, "threads", s->threads);
+	if (r >= 0 && s->kind == SERVER_COMMAND)
+		r = append_sv_strv(reply, "command", s->command);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	return r;
+}
+
+static int method_list_servers(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	sd_bus_message *reply = NULL;
+	int r = sd_bus_message_new_method_return(msg, &reply);
+
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "(sa{sv})");
+	for (size_t i = 0; r >= 0 && i < m->config->n_servers; i++)
+		r = append_server(reply, &m->config->servers[i]);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	sd_bus_message_unref(reply);
+	return r;
+}
+
+static int append_scenario(sd_bus_message *reply, const struct scenario_config *s)
+{
+	int r = sd_bus_message_open_container(reply, 'r', "sa{sv}");
+
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "s", s->name);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "{sv}");
+	if (r >= 0)
+		r = append_sv_uint(reply, "clients", s->clients);
+	if (r >= 0)
+		r = append_sv_double(reply, "ramp_up", s->ramp_up);
+	if (r >= 0)
+		r = append_sv_string(reply, "pattern", s->pattern);
+	if (r >= 0)
+		r = append_sv_double(reply, "rate", s->rate);
+	if (r >= 0 && s->rate_end >= 0)
+		r = append_sv_double(reply, "rate_end", s->rate_end);
+	if (r >= 0 && strcmp(s->pattern, "burst") == 0)
+		r = append_sv_uint(reply, "burst", s->burst);
+	if (r >= 0 && strcmp(s->pattern, "burst") == 0)
+		r = append_sv_double(reply, "interval", s->interval);
+	if (r >= 0)
+		r = append_sv_double(reply, "duration", s->duration);
+	if (r >= 0)
+		r = append_sv_double(reply, "warmup", s->warmup);
+	if (r >= 0)
+		r = append_sv_uint(reply, "message_size", s->message_size);
+	if (r >= 0)
+		r = append_sv_string(reply, "message_type", s->message_type);
+	if (r >= 0)
+		r = append_sv_double(reply, "drain_timeout", s->drain_timeout);
+	if (r >= 0 && s->description)
+		r = append_sv_string(reply, "description", s->description);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	return r;
+}
+
+static int method_list_scenarios(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	sd_bus_message *reply = NULL;
+	int r = sd_bus_message_new_method_return(msg, &reply);
+
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "(sa{sv})");
+	for (size_t i = 0; r >= 0 && i < m->config->n_scenarios; i++)
+		r = append_scenario(reply, &m->config->scenarios[i]);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	sd_bus_message_unref(reply);
+	return r;
+}
+
+/* Reads one a{sv} override and applies it to @s; records it in @applied. */
+static int read_override(sd_bus_message *msg, struct scenario_config *s, char *applied,
+			 size_t applied_len, sd_bus_error *error)
+{
+	const char *key, *contents, *str;
+	char type, err[256];
+	double num = 0;
+	bool integral = true;
+	int r;
+
+	r = sd_bus_message_enter_container(msg, 'e', "sv");
+	if (r <= 0)
+		return r;
+	r = sd_bus_message_read(msg, "s", &key);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_peek_type(msg, &type, &contents);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(msg, 'v', contents);
+	if (r < 0)
+		return r;
+	switch (contents[0]) {
+	case 's':
+		r = sd_bus_message_read(msg, "s", &str);
+		if (r >= 0)
+			r = scenario_set_string(s, key, str, err, sizeof(err));
+		if (r >= 0)
+			snprintf(applied + strlen(applied), applied_len - strlen(applied), "%s%s=%s",
+				 applied[0] ? " " : "", key, str);
+		break;
+	case 'd': {
+		double d;
+
+		r = sd_bus_message_read(msg, "d", &d);
+		num = d;
+		integral = d == (double)(int64_t)d;
+		goto number;
+	}
+	case 'u': {
+		uint32_t u;
+
+		r = sd_bus_message_read(msg, "u", &u);
+		num = u;
+		goto number;
+	}
+	case 'i': {
+		int32_t i;
+
+		r = sd_bus_message_read(msg, "i", &i);
+		num = i;
+		goto number;
+	}
+	case 't': {
+		uint64_t t;
+
+		r = sd_bus_message_read(msg, "t", &t);
+		num = (double)t;
+		goto number;
+	}
+	case 'x': {
+		int64_t x;
+
+		r = sd_bus_message_read(msg, "x", &x);
+		num = (double)x;
+		goto number;
+	}
+	default:
+		return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT,
+					 "override %s: unsupported value type '%s'", key, contents);
+	number:
+		if (r >= 0)
+			r = scenario_set_number(s, key, num, integral, err, sizeof(err));
+		if (r >= 0)
+			snprintf(applied + strlen(applied), applied_len - strlen(applied), "%s%s=%g",
+				 applied[0] ? " " : "", key, num);
+	}
+	if (r == -ENOENT || (r >= 0 && strcmp(key, "description") == 0))
+		return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT,
+					 "override %s: unknown setting (clients, rate, duration, "
+					 "ramp_up, warmup, pattern, rate_end, burst, interval, "
+					 "message_size, message_type, drain_timeout)",
+					 key);
+	if (r == -EINVAL)
+		return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "override %s: %s", key,
+					 err);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_exit_container(msg);
+	if (r >= 0)
+		r = sd_bus_message_exit_container(msg);
+	return r < 0 ? r : 1;
+}
+
+static int method_start_run(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	const char *scenario_name, *server_name;
+	const struct scenario_config *base;
+	const struct server_config *server;
+	struct scenario_config s;
+	char applied[1024] = "", err[256];
+	struct run *run;
+	int r;
+
+	r = sd_bus_message_read(msg, "ss", &scenario_name, &server_name);
+	if (r < 0)
+		return r;
+	base = config_find_scenario(m->config, scenario_name);
+	if (!base)
+		return sd_bus_error_setf(error, WSBENCH_ERROR_UNKNOWN_SCENARIO,
+					 "No scenario named \"%s\" in %s", scenario_name,
+					 m->config->path);
+	if (!server_name[0])
+		server_name = m->config->daemon.default_server;
+	server = config_find_server(m->config, server_name);
+	if (!server)
+		return sd_bus_error_setf(error, WSBENCH_ERROR_UNKNOWN_SERVER,
+					 "No server named \"%s\" in %s", server_name, m->config->path);
+	r = scenario_copy(&s, base);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+	while (r >= 0 && (r = read_override(msg, &s, applied, sizeof(applied), error)) > 0)
+		;
+	if (r >= 0)
+		r = sd_bus_message_exit_container(msg);
+	if (r >= 0 && scenario_check(&s, err, sizeof(err)) < 0)
+		r = sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "overrides: %s", err);
+	if (r >= 0)
+		r = check_access(msg, error);
+	if (r >= 0 && m->stopping)
+		r = sd_bus_error_setf(error, WSBENCH_ERROR_BUSY, "The daemon is shutting down");
+	if (r >= 0 && manager_queued(m) >= m->config->daemon.max_queued_runs)
+		r = sd_bus_error_setf(error, WSBENCH_ERROR_BUSY,
+				      "%u runs are already waiting (daemon.max_queued_runs)",
+				      manager_queued(m));
+	if (r >= 0)
+		r = run_new(m, server, &s, applied, &run);
+	scenario_free(&s);
+	if (r < 0)
+		return r;
+	r = manager_add_run(m, run);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(msg, "so", run->id, run->object_path);
+}
+
+static int method_cancel_run(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	const char *id;
+	struct run *run;
+	int r;
+
+	r = sd_bus_message_read(msg, "s", &id);
+	if (r < 0)
+		return r;
+	run = manager_find_run(m, id);
+	if (!run)
+		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND, "No active or queued run \"%s\"",
+					 id);
+	r = check_access(msg, error);
+	if (r < 0)
+		return r;
+	if (run_cancel(run) == -EALREADY)
+		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND, "Run %s has already ended (%s)",
+					 id, run_state_to_string(run->state));
+	return sd_bus_reply_method_return(msg, "");
+}
+
+static int append_run_row(sd_bus_message *reply, const char *id, const char *scenario,
+			  const char *server, const char *state, const char *report,
+			  const char *path)
+{
+	return sd_bus_message_append(reply, "(ssssso)", id, scenario, server, state,
+				     report ? report : "", path);
+}
+
+static int method_list_runs(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	sd_bus_message *reply = NULL;
+	int r = sd_bus_message_new_method_return(msg, &reply);
+
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "(ssssso)");
+	/* Stored reports first (older daemon lives included), then live runs. */
+	for (size_t i = 0; r >= 0 && m->reports && i < m->reports->n; i++) {
+		const struct report_entry *e = &m->reports->v[i];
+		struct run *live = manager_find_run(m, e->id);
+
+		r = append_run_row(reply, e->id, e->scenario, e->server, e->state, e->path,
+				   live ? live->object_path : "/");
+	}
+	for (size_t i = 0; r >= 0 && i < m->n_runs; i++) {
+		struct run *run = m->runs[i];
+
+		if (m->reports && report_store_find(m->reports, run->id))
+			continue;
+		r = append_run_row(reply, run->id, run->scenario.name, run->server->name,
+				   run_state_to_string(run->state), run->report_path, run->object_path);
+	}
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	sd_bus_message_unref(reply);
+	return r;
+}
+
+static int method_get_report(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	const char *id;
+	struct run *run;
+	char *text = NULL;
+	int r;
+
+	r = sd_bus_message_read(msg, "s", &id);
+	if (r < 0)
+		return r;
+	r = m->reports ? report_store_read(m->reports, id, &text) : -ENOENT;
+	if (r == -ENOENT) {
+		run = manager_find_run(m, id);
+		if (run)
+			return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND,
+						 "Run %s has no report yet (state %s)", id,
+						 run_state_to_string(run->state));
+		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND, "No run or report \"%s\"",
+					 id);
+	}
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, r, "Cannot read the report of %s: %s", id,
+					       strerror(-r));
+	r = sd_bus_reply_method_return(msg, "s", text);
+	free(text);
+	return r;
+}
+
+static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	char *why = NULL;
+	int r;
+
+	r = check_access(msg, error);
+	if (r < 0)
+		return r;
+	r = manager_reload(m, &why);
+	if (r < 0) {
+		sd_bus_error_setf(error, WSBENCH_ERROR_RELOAD_FAILED,
+				  "Configuration not reloaded, the previous one stays in force:\n%s",
+				  why ? why : strerror(-r));
+		free(why);
+		return -EINVAL;
+	}
+	return sd_bus_reply_method_return(msg, "");
+}
+
+static int property_version(sd_bus *bus, const char *path, const char *interface,
+			    const char *property, sd_bus_message *reply, void *userdata,
+			    sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "s", WSBENCH_VERSION);
+}
+
+static int property_active_run(sd_bus *bus, const char *path, const char *interface,
+			       const char *property, sd_bus_message *reply, void *userdata,
+			       sd_bus_error *error)
+{
+	struct manager *m = userdata;
+
+	return sd_bus_message_append(reply, "s", m->active ? m->active->id : "");
+}
+
+static int property_queued(sd_bus *bus, const char *path, const char *interface,
+			   const char *property, sd_bus_message *reply, void *userdata,
+			   sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "u", manager_queued(userdata));
+}
+
+static int property_config_path(sd_bus *bus, const char *path, const char *interface,
+				const char *property, sd_bus_message *reply, void *userdata,
+				sd_bus_error *error)
+{
+	struct manager *m = userdata;
+
+	return sd_bus_message_append(reply, "s", m->config_path);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("ActiveRun", "s", property_active_run, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("QueuedRuns", "u", property_queued, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("ConfigPath", "s", property_config_path, 0, 0),
+	SD_BUS_METHOD_WITH_ARGS("ListServers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sa{sv})", servers),
+				method_list_servers, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("ListScenarios", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("a(sa{sv})", scenarios), method_list_scenarios,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("StartRun",
+				SD_BUS_ARGS("s", scenario, "s", server, "a{sv}", overrides),
+				SD_BUS_RESULT("s", id, "o", run), method_start_run,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("CancelRun", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT,
+				method_cancel_run, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("ListRuns", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssssso)", runs),
+				method_list_runs, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetReport", SD_BUS_ARGS("s", id), SD_BUS_RESULT("s", json),
+				method_get_report, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL_WITH_ARGS("RunStarted", SD_BUS_ARGS("s", id, "o", run), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("RunFinished", SD_BUS_ARGS("s", id, "s", state, "s", report), 0),
+	SD_BUS_VTABLE_END
+};
+
+/* ---- Run objects ---------------------------------------------------------- */
+
+#define RUN_GETTER(fn, sig, expr)                                                                  \
+	static int fn(sd_bus *bus, const char *path, const char *interface, const char *property,  \
+		      sd_bus_message *reply, void *userdata, sd_bus_error *error)                  \
+	{                                                                                          \
+		struct run *r = userdata;                                                          \
+		return sd_bus_message_append(reply, sig, expr);                                    \
+	}
+
+RUN_GETTER(get_id, "s", r->id)
+RUN_GETTER(get_scenario, "s", r->scenario.name)
+RUN_GETTER(get_server, "s", r->server->name)
+RUN_GETTER(get_state, "s", run_state_to_string(r->state))
+RUN_GETTER(get_progress, "d", r->progress)
+RUN_GETTER(get_elapsed, "d", r->elapsed)
+RUN_GETTER(get_connected, "u", r->connected)
+RUN_GETTER(get_sent, "t", r->sent)
+RUN_GETTER(get_received, "t", r->received)
+RUN_GETTER(get_rate, "d", r->rate)
+RUN_GETTER(get_p99, "d", r->p99_ms)
+RUN_GETTER(get_errors, "t", r->errors)
+RUN_GETTER(get_report_path, "s", r->report_path ? r->report_path : "")
+RUN_GETTER(get_failure, "s", r->failure ? r->failure : "")
+RUN_GETTER(get_clients, "u", r->scenario.clients)
+RUN_GETTER(get_duration, "d", r->scenario.ramp_up + r->scenario.warmup + r->scenario.duration)
+
+static int method_run_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct run *run = userdata;
+	int r = check_access(msg, error);
+
+	if (r < 0)
+		return r;
+	if (run_cancel(run) == -EALREADY)
+		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND, "Run %s has already ended (%s)",
+					 run->id, run_state_to_string(run->state));
+	return sd_bus_reply_method_return(msg, "");
+}
+
+#define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+
+static const sd_bus_vtable run_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Id", "s", get_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Scenario", "s", get_scenario, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Server", "s", get_server, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Clients", "u", get_clients, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("TotalSeconds", "d", get_duration, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("State", "s", get_state, 0, CHANGES),
+	SD_BUS_PROPERTY("Progress", "d", get_progress, 0, CHANGES),
+	SD_BUS_PROPERTY("ElapsedSeconds", "d", get_elapsed, 0, CHANGES),
+	SD_BUS_PROPERTY("ClientsConnected", "u", get_connected, 0, CHANGES),
+	SD_BUS_PROPERTY("MessagesSent", "t", get_sent, 0, CHANGES),
+	SD_BUS_PROPERTY("MessagesReceived", "t", get_received, 0, CHANGES),
+	SD_BUS_PROPERTY("Rate", "d", get_rate, 0, CHANGES),
+	SD_BUS_PROPERTY("LatencyP99Ms", "d", get_p99, 0, CHANGES),
+	SD_BUS_PROPERTY("Errors", "t", get_errors, 0, CHANGES),
+	SD_BUS_PROPERTY("ReportPath", "s", get_report_path, 0, CHANGES),
+	SD_BUS_PROPERTY("FailureReason", "s", get_failure, 0, CHANGES),
+	SD_BUS_METHOD_WITH_ARGS("Cancel", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_run_cancel,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END
+};
+
+static int run_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+		    void **found, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	size_t n = strlen(WSBENCH_RUN_PATH_PREFIX);
+	struct run *r;
+
+	if (strncmp(path, WSBENCH_RUN_PATH_PREFIX "/", n + 1) != 0)
+		return 0;
+	r = manager_find_run(m, path + n + 1);
+	if (!r)
+		return 0;
+	*found = r;
+	return 1;
+}
+
+static int run_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+			 sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	char **v = calloc(m->n_runs + 1, sizeof(char *));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_runs; i++)
+		v[i] = strdup(m->runs[i]->object_path);
+	*nodes = v;
+	return 0;
+}
+
+int bus_setup(struct manager *m)
+{
+	int r;
+
+	r = sd_bus_add_object_vtable(m->bus, NULL, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE,
+				     manager_vtable, m);
+	if (r < 0)
+		return log_error_errno(r, "Failed to register the manager object");
+	r = sd_bus_add_fallback_vtable(m->bus, NULL, WSBENCH_RUN_PATH_PREFIX, WSBENCH_RUN_IFACE,
+				       run_vtable, run_find, m);
+	if (r < 0)
+		return log_error_errno(r, "Failed to register the run objects");
+	r = sd_bus_add_node_enumerator(m->bus, NULL, WSBENCH_RUN_PATH_PREFIX, run_enumerate, m);
+	if (r < 0)
+		return log_error_errno(r, "Failed to register the run enumerator");
+	r = sd_bus_add_object_manager(m->bus, NULL, WSBENCH_MANAGER_PATH);
+	if (r < 0)
+		return log_error_errno(r, "Failed to register the object manager");
+	r = sd_bus_request_name(m->bus, WSBENCH_BUS_NAME, 0);
+	if (r < 0)
+		return log_error_errno(r, "Failed to acquire the bus name %s", WSBENCH_BUS_NAME);
+	return 0;
+}
+
+void bus_run_changed(struct run *r)
+{
+	struct manager *m = r->manager;
+
+	if (!m->bus)
+		return;
+	sd_bus_emit_properties_changed(m->bus, r->object_path, WSBENCH_RUN_IFACE, "State", "Progress",
+				       "ElapsedSeconds", "ClientsConnected", "MessagesSent",
+				       "MessagesReceived", "Rate", "LatencyP99Ms", "Errors",
+				       "ReportPath", "FailureReason", NULL);
+}
+
+void bus_run_started(struct run *r)
+{
+	struct manager *m = r->manager;
+
+	if (!m->bus)
+		return;
+	sd_bus_emit_signal(m->bus, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE, "RunStarted", "so",
+			   r->id, r->object_path);
+	sd_bus_emit_properties_changed(m->bus, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE,
+				       "ActiveRun", "QueuedRuns", NULL);
+}
+
+void bus_run_finished(struct run *r)
+{
+	struct manager *m = r->manager;
+
+	if (!m->bus)
+		return;
+	sd_bus_emit_signal(m->bus, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE, "RunFinished", "sss",
+			   r->id, run_state_to_string(r->state), r->report_path ? r->report_path : "");
+	sd_bus_emit_properties_changed(m->bus, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE,
+				       "ActiveRun", "QueuedRuns", NULL);
+}

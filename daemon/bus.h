@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wsbenchd's D-Bus API (sd-bus): the Manager object and one Run object per
+ * run, per the contract in common/wsbench-dbus.h and docs/org.wsbench1.xml.
+ */
+#pragma once
+
+struct manager;
+struct run;
+
+/* Registers the objects and requests the bus name. Return: 0 or negative errno. */
+int bus_setup(struct manager *m);
+
+/* PropertiesChanged for a run's live figures and state. */
+void bus_run_changed(struct run *r);
+void bus_run_started(struct run *r);
+void bus_run_finished(struct run *r);

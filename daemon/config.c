@@ -1,0 +1,833 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * All libconfig code lives here (see config.h). Parsing fills plain structs
+ * from defaults; validation checks every setting, type and range and every
+ * cross-setting rule, collecting errors with file and line.
+ */
+#include <errno.h>
+#include <libconfig.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "macro.h"
+#include "message.h"
+
+#define DEFAULT_REPORT_DIR "/var/lib/wsbench/reports"
+
+/* ---- errors ------------------------------------------------------------ */
+
+void config_errors_clear(struct config_errors *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->lines[i]);
+	free(e->lines);
+	e->lines = NULL;
+	e->n = 0;
+}
+
+char *config_errors_join(const struct config_errors *e)
+{
+	size_t len = 1;
+	char *s, *p;
+
+	if (!e->n)
+		return NULL;
+	for (size_t i = 0; i < e->n; i++)
+		len += strlen(e->lines[i]) + 1;
+	s = p = malloc(len);
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < e->n; i++)
+		p += sprintf(p, "%s%s", i ? "\n" : "", e->lines[i]);
+	return s;
+}
+
+struct parse_ctx {
+	const char *path;
+	struct config_errors *errors;
+};
+
+_printf_(4, 5) static void add_error(struct parse_ctx *ctx, int line, const char *setting,
+				     const char *fmt, ...)
+{
+	char msg[512], *full, **grown;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (asprintf(&full, "%s:%d: %s: %s", ctx->path, line, setting, msg) < 0)
+		return;
+	grown = realloc(ctx->errors->lines, (ctx->errors->n + 1) * sizeof(*grown));
+	if (!grown) {
+		free(full);
+		return;
+	}
+	ctx->errors->lines = grown;
+	grown[ctx->errors->n++] = full;
+}
+
+/* ---- scenario settings table ------------------------------------------- */
+
+struct scenario_field {
+	const char *name;
+	enum scenario_value_type type;
+	size_t offset;
+	double min, max;
+	const char *const *choices;
+};
+
+static const char *const pattern_choices[] = { "fixed", "burst", "ramp", NULL };
+static const char *const type_choices[] = { "text", "binary", NULL };
+
+#define FIELD(n, t, lo, hi) { #n, t, offsetof(struct scenario_config, n), lo, hi, NULL }
+
+static const struct scenario_field scenario_fields[] = {
+	FIELD(clients, VALUE_UINT, 1, 100000),
+	FIELD(ramp_up, VALUE_DOUBLE, 0, 3600),
+	{ "pattern", VALUE_STRING, offsetof(struct scenario_config, pattern), 0, 0, pattern_choices },
+	FIELD(rate, VALUE_DOUBLE, 0, 1000000),
+	FIELD(rate_end, VALUE_DOUBLE, 0, 1000000),
+	FIELD(burst, VALUE_UINT, 1, 100000),
+	FIELD(interval, VALUE_DOUBLE, 0.001, 3600),
+	FIELD(duration, VALUE_DOUBLE, 0.1, 604800),
+	FIELD(warmup, VALUE_DOUBLE, 0, 3600),
+	FIELD(message_size, VALUE_UINT, 1, MESSAGE_MAX_SIZE),
+	{ "message_type", VALUE_STRING, offsetof(struct scenario_config, message_type), 0, 0,
+	  type_choices },
+	FIELD(drain_timeout, VALUE_DOUBLE, 0, 3600),
+	{ "description", VALUE_STRING, offsetof(struct scenario_config, description), 0, 0, NULL },
+};
+
+static const struct scenario_field *scenario_field(const char *key)
+{
+	for (size_t i = 0; i < ELEMENTSOF(scenario_fields); i++)
+		if (strcmp(scenario_fields[i].name, key) == 0)
+			return &scenario_fields[i];
+	return NULL;
+}
+
+int scenario_set_number(struct scenario_config *s, const char *key, double value, bool integral,
+			char *err, size_t errlen)
+{
+	const struct scenario_field *f = scenario_field(key);
+	char *base = (char *)s;
+
+	if (!f)
+		return -ENOENT;
+	if (f->type == VALUE_STRING) {
+		snprintf(err, errlen, "must be a string");
+		return -EINVAL;
+	}
+	if (f->type == VALUE_UINT && (!integral || value != floor(value))) {
+		snprintf(err, errlen, "must be a whole number, got %g", value);
+		return -EINVAL;
+	}
+	if (!isfinite(value) || value < f->min || value > f->max) {
+		snprintf(err, errlen, "must be %g..%g, got %g", f->min, f->max, value);
+		return -EINVAL;
+	}
+	if (f->type == VALUE_UINT)
+		*(unsigned *)(base + f->offset) = (unsigned)value;
+	else
+		*(double *)(base + f->offset) = value;
+	return 0;
+}
+
+int scenario_set_string(struct scenario_config *s, const char *key, const char *value, char *err,
+			size_t errlen)
+{
+	const struct scenario_field *f = scenario_field(key);
+	char **slot, *copy;
+	bool ok = !f || !f->choices;
+
+	if (!f)
+		return -ENOENT;
+	if (f->type != VALUE_STRING) {
+		snprintf(err, errlen, "must be a number, got \"%s\"", value);
+		return -EINVAL;
+	}
+	for (const char *const *c = f->choices; c && *c; c++)
+		ok = ok || strcmp(*c, value) == 0;
+	if (!ok) {
+		size_t n = (size_t)snprintf(err, errlen, "must be one of");
+
+		for (const char *const *c = f->choices; *c && n < errlen; c++)
+			n += (size_t)snprintf(err + n, errlen - n, " %s", *c);
+		if (n < errlen)
+			snprintf(err + n, errlen - n, ", got \"%s\"", value);
+		return -EINVAL;
+	}
+	copy = strdup(value);
+	if (!copy)
+		return -ENOMEM;
+	slot = (char **)((char *)s + f->offset);
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+int scenario_check(const struct scenario_config *s, char *err, size_t errlen)
+{
+	bool ramp = strcmp(s->pattern, "ramp") == 0;
+	double total = s->duration + s->warmup;
+	struct message_id worst;
+	size_t min;
+
+	if (ramp && s->rate_end < 0) {
+		snprintf(err, errlen, "rate_end: pattern \"ramp\" needs rate_end");
+		return -EINVAL;
+	}
+	if (!ramp && s->rate_end >= 0) {
+		snprintf(err, errlen, "rate_end: applies only to pattern \"ramp\"");
+		return -EINVAL;
+	}
+	if (strcmp(s->pattern, "fixed") == 0 && s->rate <= 0) {
+		snprintf(err, errlen, "rate: must be above 0 for pattern \"fixed\"");
+		return -EINVAL;
+	}
+	if (ramp && s->rate <= 0 && s->rate_end <= 0) {
+		snprintf(err, errlen, "rate: a ramp needs a rate above 0 at one end");
+		return -EINVAL;
+	}
+	/* The same bound wsbench-load enforces: the header must fit. */
+	worst = (struct message_id){
+		.client = s->clients - 1,
+		.seq = (uint64_t)(MAX(s->rate, s->rate_end) * 2 * total) + 1000000,
+		.sched_us = (uint64_t)(total * 1e6) + 1000000,
+	};
+	if (s->burst && strcmp(s->pattern, "burst") == 0)
+		worst.seq = (uint64_t)(s->burst / s->interval * 2 * total) + 1000000;
+	min = message_min_size(strcmp(s->message_type, "binary") == 0 ? MESSAGE_BINARY : MESSAGE_TEXT,
+			       &worst);
+	if (s->message_size < min) {
+		snprintf(err, errlen, "message_size: must be at least %zu for a %s message in this "
+				      "scenario, got %u",
+			 min, s->message_type, s->message_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int scenario_defaults(struct scenario_config *s)
+{
+	*s = (struct scenario_config){
+		.clients = 1,
+		.rate = 10,
+		.rate_end = -1,
+		.burst = 10,
+		.interval = 1,
+		.duration = 30,
+		.message_size = 64,
+		.drain_timeout = 5,
+	};
+	s->pattern = strdup("fixed");
+	s->message_type = strdup("text");
+	return s->pattern && s->message_type ? 0 : -ENOMEM;
+}
+
+void scenario_free(struct scenario_config *s)
+{
+	free(s->name);
+	free(s->description);
+	free(s->pattern);
+	free(s->message_type);
+	memset(s, 0, sizeof(*s));
+}
+
+int scenario_copy(struct scenario_config *to, const struct scenario_config *from)
+{
+	*to = *from;
+	to->name = from->name ? strdup(from->name) : NULL;
+	to->description = from->description ? strdup(from->description) : NULL;
+	to->pattern = strdup(from->pattern);
+	to->message_type = strdup(from->message_type);
+	if ((from->name && !to->name) || (from->description && !to->description) || !to->pattern ||
+	    !to->message_type) {
+		scenario_free(to);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- generic setting readers ------------------------------------------- */
+
+static bool is_number(const config_setting_t *v)
+{
+	int t = config_setting_type(v);
+
+	return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 || t == CONFIG_TYPE_FLOAT;
+}
+
+static double number_of(const config_setting_t *v)
+{
+	switch (config_setting_type(v)) {
+	case CONFIG_TYPE_INT:
+		return config_setting_get_int(v);
+	case CONFIG_TYPE_INT64:
+		return (double)config_setting_get_int64(v);
+	default:
+		return config_setting_get_float(v);
+	}
+}
+
+static void describe_value(const config_setting_t *v, char *buf, size_t len)
+{
+	switch (config_setting_type(v)) {
+	case CONFIG_TYPE_STRING:
+		snprintf(buf, len, "\"%s\"", config_setting_get_string(v));
+		break;
+	case CONFIG_TYPE_BOOL:
+		snprintf(buf, len, "%s", config_setting_get_bool(v) ? "true" : "false");
+		break;
+	case CONFIG_TYPE_GROUP:
+		snprintf(buf, len, "a group");
+		break;
+	case CONFIG_TYPE_ARRAY:
+	case CONFIG_TYPE_LIST:
+		snprintf(buf, len, "a list");
+		break;
+	default:
+		snprintf(buf, len, "%g", number_of(v));
+	}
+}
+
+static int read_uint(struct parse_ctx *ctx, const config_setting_t *v, const char *where,
+		     unsigned min, unsigned max, unsigned *ret)
+{
+	char got[128];
+	double d;
+
+	describe_value(v, got, sizeof(got));
+	if (config_setting_type(v) != CONFIG_TYPE_INT && config_setting_type(v) != CONFIG_TYPE_INT64) {
+		add_error(ctx, config_setting_source_line(v), where, "must be a whole number, got %s",
+			  got);
+		return -EINVAL;
+	}
+	d = number_of(v);
+	if (d < min || d > max) {
+		add_error(ctx, config_setting_source_line(v), where, "must be %u..%u, got %s", min, max,
+			  got);
+		return -EINVAL;
+	}
+	*ret = (unsigned)d;
+	return 0;
+}
+
+static int read_string(struct parse_ctx *ctx, const config_setting_t *v, const char *where,
+		       char **ret)
+{
+	char got[128], *s;
+
+	if (config_setting_type(v) != CONFIG_TYPE_STRING) {
+		describe_value(v, got, sizeof(got));
+		add_error(ctx, config_setting_source_line(v), where, "must be a string, got %s", got);
+		return -EINVAL;
+	}
+	s = strdup(config_setting_get_string(v));
+	if (!s)
+		return -ENOMEM;
+	free(*ret);
+	*ret = s;
+	return 0;
+}
+
+/* Names are used in file names and D-Bus paths: [A-Za-z0-9_-]{1,64}. */
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static int read_name(struct parse_ctx *ctx, const config_setting_t *v, const char *where,
+		     char **ret)
+{
+	int r = read_string(ctx, v, where, ret);
+
+	if (r < 0)
+		return r;
+	if (!valid_name(*ret)) {
+		add_error(ctx, config_setting_source_line(v), where,
+			  "must be 1-64 letters, digits, '-' or '_', got \"%s\"", *ret);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- sections ----------------------------------------------------------- */
+
+static void parse_daemon(struct parse_ctx *ctx, const config_setting_t *g, struct daemon_config *d)
+{
+	char where[128];
+
+	if (!config_setting_is_group(g)) {
+		add_error(ctx, config_setting_source_line(g), "daemon", "must be a group { ... }");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *v = config_setting_get_elem(g, (unsigned)i);
+		const char *key = config_setting_name(v);
+
+		snprintf(where, sizeof(where), "daemon.%s", key);
+		if (strcmp(key, "report_dir") == 0) {
+			if (read_string(ctx, v, where, &d->report_dir) == 0 && d->report_dir[0] != '/')
+				add_error(ctx, config_setting_source_line(v), where,
+					  "must be an absolute path, got \"%s\"", d->report_dir);
+		} else if (strcmp(key, "keep_reports") == 0) {
+			read_uint(ctx, v, where, 1, 1000000, &d->keep_reports);
+		} else if (strcmp(key, "sample_interval_ms") == 0) {
+			read_uint(ctx, v, where, 100, 60000, &d->sample_interval_ms);
+		} else if (strcmp(key, "default_server") == 0) {
+			read_name(ctx, v, where, &d->default_server);
+		} else if (strcmp(key, "max_queued_runs") == 0) {
+			read_uint(ctx, v, where, 1, 1000, &d->max_queued_runs);
+		} else {
+			add_error(ctx, config_setting_source_line(v), where, "unknown setting");
+		}
+	}
+}
+
+static int parse_command(struct parse_ctx *ctx, const config_setting_t *v, const char *where,
+			 struct server_config *s)
+{
+	int n = config_setting_length(v);
+
+	if (config_setting_type(v) != CONFIG_TYPE_ARRAY && config_setting_type(v) != CONFIG_TYPE_LIST) {
+		add_error(ctx, config_setting_source_line(v), where,
+			  "must be a list of strings, e.g. [\"/path/server\", \"--port\", \"{port}\"]");
+		return -EINVAL;
+	}
+	if (n < 1) {
+		add_error(ctx, config_setting_source_line(v), where, "must not be empty");
+		return -EINVAL;
+	}
+	s->command = calloc((size_t)n + 1, sizeof(char *));
+	if (!s->command)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(v, (unsigned)i);
+		char item[160];
+
+		snprintf(item, sizeof(item), "%s.[%d]", where, i);
+		if (read_string(ctx, e, item, &s->command[i]) < 0)
+			return -EINVAL;
+	}
+	if (s->command[0][0] != '/' && strncmp(s->command[0], "{servers_dir}", 13) != 0 &&
+	    strncmp(s->command[0], "{bin_dir}", 9) != 0)
+		add_error(ctx, config_setting_source_line(v), where,
+			  "the program must be an absolute path (or start with {servers_dir}), got "
+			  "\"%s\"",
+			  s->command[0]);
+	return 0;
+}
+
+static void parse_server(struct parse_ctx *ctx, const config_setting_t *g, size_t index,
+			 struct server_config *s)
+{
+	char where[128];
+	bool builtin = false, have_port = false;
+	int kinds = 0;
+
+	*s = (struct server_config){ .threads = 1, .ready_timeout = 10,
+				     .line = config_setting_source_line(g) };
+	if (!config_setting_is_group(g)) {
+		snprintf(where, sizeof(where), "servers.[%zu]", index);
+		add_error(ctx, s->line, where, "must be a group { name = ...; ... }");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *v = config_setting_get_elem(g, (unsigned)i);
+		const char *key = config_setting_name(v);
+
+		snprintf(where, sizeof(where), "servers.[%zu].%s", index, key);
+		if (strcmp(key, "name") == 0) {
+			read_name(ctx, v, where, &s->name);
+		} else if (strcmp(key, "language") == 0) {
+			read_name(ctx, v, where, &s->language);
+		} else if (strcmp(key, "builtin") == 0) {
+			if (config_setting_type(v) != CONFIG_TYPE_BOOL)
+				add_error(ctx, config_setting_source_line(v), where,
+					  "must be true or false");
+			else if ((builtin = config_setting_get_bool(v)))
+				kinds++;
+		} else if (strcmp(key, "command") == 0) {
+			if (parse_command(ctx, v, where, s) == 0)
+				kinds++;
+		} else if (strcmp(key, "url") == 0) {
+			if (read_string(ctx, v, where, &s->url) == 0) {
+				kinds++;
+				if (strncmp(s->url, "ws://", 5) != 0)
+					add_error(ctx, config_setting_source_line(v), where,
+						  "must be a ws:// URL, got \"%s\"", s->url);
+			}
+		} else if (strcmp(key, "port") == 0) {
+			have_port = true; /* a bad value is reported here, once */
+			read_uint(ctx, v, where, 1024, 65535, &s->port);
+		} else if (strcmp(key, "threads") == 0) {
+			read_uint(ctx, v, where, 1, 64, &s->threads);
+		} else if (strcmp(key, "ready_timeout") == 0) {
+			if (!is_number(v) || number_of(v) < 0.1 || number_of(v) > 600)
+				add_error(ctx, config_setting_source_line(v), where,
+					  "must be 0.1..600 seconds");
+			else
+				s->ready_timeout = number_of(v);
+		} else {
+			add_error(ctx, config_setting_source_line(v), where, "unknown setting");
+		}
+	}
+	snprintf(where, sizeof(where), "servers.[%zu]", index);
+	if (!s->name)
+		add_error(ctx, s->line, where, "missing name");
+	if (kinds != 1)
+		add_error(ctx, s->line, where,
+			  "needs exactly one of builtin = true, command = [...] or url = \"ws://...\"");
+	s->kind = builtin ? SERVER_BUILTIN : s->command ? SERVER_COMMAND : SERVER_URL;
+	if (s->kind != SERVER_URL && !have_port && kinds == 1)
+		add_error(ctx, s->line, where, "needs a port (1024..65535) to run the server on");
+	if (s->kind == SERVER_COMMAND && s->command) {
+		bool placeholder = false;
+
+		for (char **a = s->command; *a; a++)
+			placeholder = placeholder || strstr(*a, "{port}");
+		if (!placeholder)
+			add_error(ctx, s->line, where,
+				  "command must pass the port with a \"{port}\" placeholder");
+	}
+	if (!s->language)
+		s->language = strdup(s->kind == SERVER_BUILTIN ? "c" : "unknown");
+}
+
+static void parse_scenario(struct parse_ctx *ctx, const config_setting_t *g, size_t index,
+			   struct scenario_config *s)
+{
+	char where[128], err[256];
+	int line = config_setting_source_line(g);
+
+	if (scenario_defaults(s) < 0)
+		return;
+	s->line = line;
+	if (!config_setting_is_group(g)) {
+		snprintf(where, sizeof(where), "scenarios.[%zu]", index);
+		add_error(ctx, line, where, "must be a group { name = ...; ... }");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *v = config_setting_get_elem(g, (unsigned)i);
+		const char *key = config_setting_name(v);
+		int r;
+
+		snprintf(where, sizeof(where), "scenarios.[%zu].%s", index, key);
+		if (strcmp(key, "name") == 0) {
+			read_name(ctx, v, where, &s->name);
+			continue;
+		}
+		if (config_setting_type(v) == CONFIG_TYPE_STRING)
+			r = scenario_set_string(s, key, config_setting_get_string(v), err, sizeof(err));
+		else if (is_number(v))
+			r = scenario_set_number(s, key, number_of(v),
+						config_setting_type(v) != CONFIG_TYPE_FLOAT, err,
+						sizeof(err));
+		else {
+			r = scenario_field(key) ? -EINVAL : -ENOENT;
+			snprintf(err, sizeof(err), "must be a number or a string");
+		}
+		if (r == -ENOENT)
+			add_error(ctx, config_setting_source_line(v), where, "unknown setting");
+		else if (r < 0)
+			add_error(ctx, config_setting_source_line(v), where, "%s", err);
+	}
+	snprintf(where, sizeof(where), "scenarios.[%zu]", index);
+	if (!s->name)
+		add_error(ctx, line, where, "missing name");
+	if (scenario_check(s, err, sizeof(err)) < 0) {
+		char *colon = strchr(err, ':');
+
+		snprintf(where, sizeof(where), "scenarios.[%zu].%.*s", index,
+			 colon ? (int)(colon - err) : 0, err);
+		add_error(ctx, line, where, "%s", colon ? colon + 2 : err);
+	}
+}
+
+static void check_unique(struct parse_ctx *ctx, struct wsbench_config *c)
+{
+	for (size_t i = 0; i < c->n_servers; i++)
+		for (size_t j = 0; j < i; j++)
+			if (c->servers[i].name && c->servers[j].name &&
+			    strcmp(c->servers[i].name, c->servers[j].name) == 0) {
+				char where[64];
+
+				snprintf(where, sizeof(where), "servers.[%zu].name", i);
+				add_error(ctx, c->servers[i].line, where,
+					  "duplicate server name \"%s\" (first at line %d)",
+					  c->servers[i].name, c->servers[j].line);
+			}
+	for (size_t i = 0; i < c->n_scenarios; i++)
+		for (size_t j = 0; j < i; j++)
+			if (c->scenarios[i].name && c->scenarios[j].name &&
+			    strcmp(c->scenarios[i].name, c->scenarios[j].name) == 0) {
+				char where[64];
+
+				snprintf(where, sizeof(where), "scenarios.[%zu].name", i);
+				add_error(ctx, c->scenarios[i].line, where,
+					  "duplicate scenario name \"%s\" (first at line %d)",
+					  c->scenarios[i].name, c->scenarios[j].line);
+			}
+	for (size_t i = 0; i < c->n_servers; i++)
+		for (size_t j = 0; j < i; j++)
+			if (c->servers[i].port && c->servers[i].port == c->servers[j].port) {
+				char where[64];
+
+				snprintf(where, sizeof(where), "servers.[%zu].port", i);
+				add_error(ctx, c->servers[i].line, where,
+					  "port %u is already used by server \"%s\"", c->servers[i].port,
+					  c->servers[j].name ? c->servers[j].name : "?");
+			}
+}
+
+static int parse_list(struct parse_ctx *ctx, const config_t *cf, const char *name, size_t elem,
+		      void **ret, size_t *n)
+{
+	config_setting_t *list = config_lookup(cf, name);
+
+	*ret = NULL;
+	*n = 0;
+	if (!list)
+		return 0;
+	if (!config_setting_is_list(list) && !config_setting_is_array(list)) {
+		add_error(ctx, config_setting_source_line(list), name, "must be a list ( {...}, {...} )");
+		return 0;
+	}
+	*n = (size_t)config_setting_length(list);
+	*ret = calloc(*n ? *n : 1, elem);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static void check_top_level(struct parse_ctx *ctx, const config_t *cf)
+{
+	config_setting_t *root = config_root_setting(cf);
+
+	for (int i = 0; i < config_setting_length(root); i++) {
+		config_setting_t *v = config_setting_get_elem(root, (unsigned)i);
+		const char *key = config_setting_name(v);
+
+		if (strcmp(key, "daemon") && strcmp(key, "servers") && strcmp(key, "scenarios"))
+			add_error(ctx, config_setting_source_line(v), key,
+				  "unknown section (expected daemon, servers, scenarios)");
+	}
+}
+
+static void config_free(struct wsbench_config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_servers; i++) {
+		struct server_config *s = &c->servers[i];
+
+		free(s->name);
+		free(s->language);
+		free(s->url);
+		for (char **a = s->command; a && *a; a++)
+			free(*a);
+		free(s->command);
+	}
+	for (size_t i = 0; i < c->n_scenarios; i++)
+		scenario_free(&c->scenarios[i]);
+	free(c->servers);
+	free(c->scenarios);
+	free(c->daemon.report_dir);
+	free(c->daemon.default_server);
+	free(c->path);
+	free(c);
+}
+
+static int parse_all(struct parse_ctx *ctx, const config_t *cf, struct wsbench_config *c)
+{
+	config_setting_t *d = config_lookup(cf, "daemon");
+	void *list;
+	int r;
+
+	check_top_level(ctx, cf);
+	if (d)
+		parse_daemon(ctx, d, &c->daemon);
+	r = parse_list(ctx, cf, "servers", sizeof(struct server_config), &list, &c->n_servers);
+	if (r < 0)
+		return r;
+	c->servers = list;
+	for (size_t i = 0; i < c->n_servers; i++)
+		parse_server(ctx, config_setting_get_elem(config_lookup(cf, "servers"), (unsigned)i), i,
+			     &c->servers[i]);
+	r = parse_list(ctx, cf, "scenarios", sizeof(struct scenario_config), &list, &c->n_scenarios);
+	if (r < 0)
+		return r;
+	c->scenarios = list;
+	for (size_t i = 0; i < c->n_scenarios; i++)
+		parse_scenario(ctx, config_setting_get_elem(config_lookup(cf, "scenarios"), (unsigned)i),
+			       i, &c->scenarios[i]);
+	check_unique(ctx, c);
+	if (c->n_servers == 0)
+		add_error(ctx, 1, "servers", "at least one server must be declared");
+	if (!c->daemon.default_server && c->n_servers && c->servers[0].name)
+		c->daemon.default_server = strdup(c->servers[0].name);
+	if (c->daemon.default_server && c->n_servers && !config_find_server(c, c->daemon.default_server))
+		add_error(ctx, d ? config_setting_source_line(d) : 1, "daemon.default_server",
+			  "no server is named \"%s\"", c->daemon.default_server);
+	return 0;
+}
+
+int config_load(const char *path, struct wsbench_config **ret, struct config_errors *errors)
+{
+	struct parse_ctx ctx = { .path = path, .errors = errors };
+	struct wsbench_config *c;
+	config_t cf;
+	int r;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->refs = 1;
+	c->path = strdup(path);
+	c->daemon = (struct daemon_config){ .report_dir = strdup(DEFAULT_REPORT_DIR),
+					    .keep_reports = 200,
+					    .sample_interval_ms = 1000,
+					    .max_queued_runs = 16 };
+	config_init(&cf);
+	if (!config_read_file(&cf, path)) {
+		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+			add_error(&ctx, 0, "file", "cannot be read: %m");
+		else
+			add_error(&ctx, config_error_line(&cf), "syntax", "%s", config_error_text(&cf));
+		config_destroy(&cf);
+		config_free(c);
+		return -EINVAL;
+	}
+	r = parse_all(&ctx, &cf, c);
+	config_destroy(&cf);
+	if (r < 0 || errors->n) {
+		config_free(c);
+		return r < 0 ? r : -EINVAL;
+	}
+	*ret = c;
+	return 0;
+}
+
+struct wsbench_config *config_ref(struct wsbench_config *c)
+{
+	if (c)
+		c->refs++;
+	return c;
+}
+
+struct wsbench_config *config_unref(struct wsbench_config *c)
+{
+	if (c && --c->refs == 0)
+		config_free(c);
+	return NULL;
+}
+
+const struct server_config *config_find_server(const struct wsbench_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_servers; i++)
+		if (c->servers[i].name && strcmp(c->servers[i].name, name) == 0)
+			return &c->servers[i];
+	return NULL;
+}
+
+const struct scenario_config *config_find_scenario(const struct wsbench_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_scenarios; i++)
+		if (c->scenarios[i].name && strcmp(c->scenarios[i].name, name) == 0)
+			return &c->scenarios[i];
+	return NULL;
+}
+
+const char *server_kind_to_string(enum server_kind k)
+{
+	return k == SERVER_BUILTIN ? "builtin" : k == SERVER_COMMAND ? "command" : "url";
+}
+
+/* ---- normal form -------------------------------------------------------- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+_printf_(2, 3) static void out(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (b->p && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		b->cap = MAX(b->cap * 2, b->len + (size_t)n + 256);
+		char *grown = realloc(b->p, b->cap);
+
+		if (!grown)
+			return;
+		b->p = grown;
+	}
+}
+
+char *config_dump(const struct wsbench_config *c)
+{
+	struct buf b = { 0 };
+
+	out(&b, "daemon: {\n  report_dir = \"%s\";\n  keep_reports = %u;\n"
+		"  sample_interval_ms = %u;\n  default_server = \"%s\";\n  max_queued_runs = %u;\n};\n",
+	    c->daemon.report_dir, c->daemon.keep_reports, c->daemon.sample_interval_ms,
+	    c->daemon.default_server ? c->daemon.default_server : "", c->daemon.max_queued_runs);
+	out(&b, "servers = (\n");
+	for (size_t i = 0; i < c->n_servers; i++) {
+		const struct server_config *s = &c->servers[i];
+
+		out(&b, "  { name = \"%s\"; language = \"%s\"; ", s->name, s->language);
+		if (s->kind == SERVER_BUILTIN)
+			out(&b, "builtin = true; port = %u; threads = %u; ", s->port, s->threads);
+		else if (s->kind == SERVER_COMMAND) {
+			out(&b, "command = [");
+			for (char **a = s->command; *a; a++)
+				out(&b, "%s\"%s\"", a == s->command ? "" : ", ", *a);
+			out(&b, "]; port = %u; ", s->port);
+		} else
+			out(&b, "url = \"%s\"; ", s->url);
+		if (s->kind != SERVER_URL)
+			out(&b, "ready_timeout = %g; ", s->ready_timeout);
+		out(&b, "}%s\n", i + 1 < c->n_servers ? "," : "");
+	}
+	out(&b, ");\nscenarios = (\n");
+	for (size_t i = 0; i < c->n_scenarios; i++) {
+		const struct scenario_config *s = &c->scenarios[i];
+
+		out(&b, "  { name = \"%s\"; clients = %u; ramp_up = %g; pattern = \"%s\"; rate = %g; ",
+		    s->name, s->clients, s->ramp_up, s->pattern, s->rate);
+		if (s->rate_end >= 0)
+			out(&b, "rate_end = %g; ", s->rate_end);
+		if (strcmp(s->pattern, "burst") == 0)
+			out(&b, "burst = %u; interval = %g; ", s->burst, s->interval);
+		out(&b, "duration = %g; warmup = %g; message_size = %u; message_type = \"%s\"; "
+			"drain_timeout = %g; }%s\n",
+		    s->duration, s->warmup, s->message_size, s->message_type, s->drain_timeout,
+		    i + 1 < c->n_scenarios ? "," : "");
+	}
+	out(&b, ");\n");
+	return b.p;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The report store: one JSON file per run in the report directory, named
+ * <scenario>_<language>_<UTC timestamp>.json, written atomically (temporary
+ * file, fsync, rename, fsync of the directory) so a crash never leaves half a
+ * report, pruned to the configured count, and indexed again at start-up so
+ * reports outlive the daemon.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct run;
+
+struct report_entry {
+	char *id;
+	char *path;
+	char *scenario;
+	char *server;
+	char *state;
+	char *start; /* ISO 8601 */
+};
+
+struct report_store {
+	char *dir;
+	struct report_entry *v;
+	size_t n;
+};
+
+/* Creates @dir if needed and indexes the reports in it. */
+int report_store_open(const char *dir, struct report_store **ret);
+struct report_store *report_store_free(struct report_store *s);
+
+/**
+ * report_store_write() - compose the report of @r and store it.
+ * @keep: how many reports to keep; older ones are removed.
+ * Return: 0 with the file's path in *@ret_path, or a negative errno.
+ */
+int report_store_write(struct report_store *s, const struct run *r, unsigned keep,
+		       char **ret_path);
+
+const struct report_entry *report_store_find(const struct report_store *s, const char *id);
+
+/* Reads a stored report. Return: 0 with malloc'd JSON, or a negative errno. */
+int report_store_read(const struct report_store *s, const char *id, char **ret);
+
+/* ISO 8601 UTC with milliseconds, e.g. 2026-11-28T09:13:24.123Z. */
+void format_iso8601(int64_t wall_ns, char *buf, size_t len);

@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The run state machine (see run.h). Everything happens in sd-event
+ * callbacks on the daemon's one thread: child output lines, child exits, the
+ * readiness and sampling timers. No per-message work happens here; the load
+ * generator aggregates and reports once a second.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "child.h"
+#include "clock.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "procstat.h"
+#include "report.h"
+#include "run.h"
+#include "wsbench-dbus.h"
+
+#define STOP_GRACE_USEC (5 * 1000000ULL)
+#define PROBE_INTERVAL_USEC (100 * 1000ULL)
+
+static const char *const state_names[] = {
+	[RUN_QUEUED] = "queued",       [RUN_STARTING] = "starting", [RUN_CONNECTING] = "connecting",
+	[RUN_RUNNING] = "running",     [RUN_DRAINING] = "draining", [RUN_FINISHED] = "finished",
+	[RUN_FAILED] = "failed",       [RUN_CANCELLED] = "cancelled",
+};
+
+const char *run_state_to_string(enum run_state s)
+{
+	return s <= RUN_CANCELLED ? state_names[s] : "unknown";
+}
+
+static void set_state(struct run *r, enum run_state s)
+{
+	if (r->state == s)
+		return;
+	log_info("run %s: %s -> %s", r->id, run_state_to_string(r->state), run_state_to_string(s));
+	r->state = s;
+	bus_run_changed(r);
+	manager_notify_status(r->manager);
+}
+
+_printf_(2, 3) static void fail(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	if (r->failure)
+		return; /* the first reason is the real one */
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	r->failure = msg;
+	log_warning("run %s: %s", r->id, msg ? msg : "failed");
+}
+
+/* ---- ids ------------------------------------------------------------------ */
+
+static char *make_id(struct manager *m)
+{
+	char stamp[32], *id;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (asprintf(&id, "%s_%u", stamp, ++m->run_counter) < 0)
+		return NULL;
+	return id;
+}
+
+int run_new(struct manager *m, const struct server_config *server,
+	    const struct scenario_config *scenario, const char *overrides, struct run **ret)
+{
+	struct run *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	r->manager = m;
+	r->config = config_ref(m->config);
+	r->server = server;
+	r->state = RUN_QUEUED;
+	r->created_wall_ns = wall_ns();
+	r->id = make_id(m);
+	r->overrides = strdup(overrides ? overrides : "");
+	if (!r->id || !r->overrides || scenario_copy(&r->scenario, scenario) < 0 ||
+	    asprintf(&r->object_path, "%s/%s", WSBENCH_RUN_PATH_PREFIX, r->id) < 0) {
+		run_free(r);
+		return -ENOMEM;
+	}
+	*ret = r;
+	return 0;
+}
+
+struct run *run_free(struct run *r)
+{
+	if (!r)
+		return NULL;
+	child_free(r->server_child);
+	child_free(r->load_child);
+	sd_event_source_disable_unref(r->sample_timer);
+	sd_event_source_disable_unref(r->ready_timer);
+	sd_event_source_disable_unref(r->probe_timer);
+	cJSON_Delete(r->result);
+	free(r->server_samples.v);
+	free(r->client_samples.v);
+	scenario_free(&r->scenario);
+	config_unref(r->config);
+	free(r->id);
+	free(r->object_path);
+	free(r->overrides);
+	free(r->failure);
+	free(r->url);
+	free(r->report_path);
+	free(r);
+	return NULL;
+}
+
+/* ---- finishing --------------------------------------------------------- */
+
+static void finalize(struct run *r)
+{
+	enum run_state final;
+	int k;
+
+	if (run_is_final(r))
+		return;
+	r->end_wall_ns = wall_ns();
+	r->sample_timer = sd_event_source_disable_unref(r->sample_timer);
+	r->ready_timer = sd_event_source_disable_unref(r->ready_timer);
+	r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
+	if (r->failure)
+		final = RUN_FAILED;
+	else if (r->cancel_requested)
+		final = RUN_CANCELLED;
+	else
+		final = RUN_FINISHED;
+	/* A run that never started leaves nothing to report. */
+	if (r->start_wall_ns) {
+		r->state = final; /* the report records the final state */
+		k = report_store_write(r->manager->reports, r, r->config->daemon.keep_reports,
+				       &r->report_path);
+		if (k < 0)
+			log_error_errno(k, "run %s: cannot write the report", r->id);
+		r->state = RUN_DRAINING; /* so set_state() announces the change */
+	}
+	set_state(r, final);
+	bus_run_finished(r);
+	manager_run_done(r->manager, r);
+}
+
+/* Both children gone (or never started): the run is over. */
+static void maybe_finalize(struct run *r)
+{
+	if (child_running(r->load_child) || child_running(r->server_child))
+		return;
+	finalize(r);
+}
+
+static void stop_server(struct run *r)
+{
+	if (child_running(r->server_child))
+		child_stop(r->server_child, STOP_GRACE_USEC);
+	else
+		maybe_finalize(r);
+}
+
+static int exit_code(const siginfo_t *si)
+{
+	return si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
+}
+
+/* ---- the load generator ------------------------------------------------- */
+
+static void on_progress(struct run *r, cJSON *j)
+{
+	const char *phase = cJSON_GetStringValue(cJSON_GetObjectItem(j, "phase"));
+	double total = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "total_s"));
+
+	r->elapsed = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "elapsed_s"));
+	r->progress = total > 0 ? MIN(1.0, r->elapsed / total) : 0;
+	r->connected = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "connected"));
+	r->sent = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "sent"));
+	r->received = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "received"));
+	r->rate = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "rate"));
+	r->p99_ms = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "p99_so_far_ms"));
+	r->errors = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "errors"));
+	if (phase && !r->cancel_requested && !r->failure) {
+		if (strcmp(phase, "connecting") == 0)
+			set_state(r, RUN_CONNECTING);
+		else if (strcmp(phase, "draining") == 0)
+			set_state(r, RUN_DRAINING);
+		else
+			set_state(r, RUN_RUNNING);
+	}
+	bus_run_changed(r);
+}
+
+static void load_line(struct child *c, bool is_stderr, const char *line, void *userdata)
+{
+	struct run *r = userdata;
+	cJSON *j, *result;
+	const char *type;
+
+	if (is_stderr) {
+		log_info("run %s: wsbench-load: %s", r->id, line);
+		return;
+	}
+	j = cJSON_Parse(line);
+	type = cJSON_GetStringValue(cJSON_GetObjectItem(j, "type"));
+	if (!type) {
+		log_warning("run %s: unexpected line from wsbench-load: %.200s", r->id, line);
+	} else if (strcmp(type, "progress") == 0) {
+		on_progress(r, j);
+	} else if (strcmp(type, "result") == 0) {
+		result = cJSON_DetachItemFromObject(j, "result");
+		cJSON_Delete(r->result);
+		r->result = result;
+	}
+	cJSON_Delete(j);
+}
+
+static void load_exited(struct child *c, const siginfo_t *si, void *userdata)
+{
+	struct run *r = userdata;
+
+	r->load_exit = exit_code(si);
+	r->load_done = true;
+	/* 0: clean, 3: completed with errors (counted in the report), 130:
+	 * interrupted (our cancel or a server failure). */
+	if (r->load_exit != 0 && r->load_exit != 3 && !(r->load_exit == 130 && (r->cancel_requested || r->failure)))
+		fail(r, "wsbench-load exited with status %d", r->load_exit);
+	else if (!r->result && !r->cancel_requested)
+		fail(r, "wsbench-load printed no result");
+	stop_server(r);
+}
+
+static int sample_one(struct sample_series *s, pid_t pid, int64_t wall, int64_t mono)
+{
+	struct procstat ps;
+	struct resource_sample *v;
+
+	if (procstat_read_process(pid, &ps) < 0)
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+
+		v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	v = &s->v[s->n++];
+	v->wall_ns = wall;
+	v->rss_bytes = ps.rss_bytes;
+	v->cpu_percent = s->have_prev && mono > s->prev_mono_ns
+				 ? (double)(ps.cpu_ns - s->prev_cpu_ns) / (double)(mono - s->prev_mono_ns) * 100.0
+				 : 0.0;
+	s->prev_cpu_ns = ps.cpu_ns;
+	s->prev_mono_ns = mono;
+	s->have_prev = true;
+	return 0;
+}
+
+static int on_sample(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct run *r = userdata;
+	int64_t wall = wall_ns(), mono = now_ns();
+
+	if (child_running(r->server_child))
+		sample_one(&r->server_samples, child_pid(r->server_child), wall, mono);
+	if (child_running(r->load_child))
+		sample_one(&r->client_samples, child_pid(r->load_child), wall, mono);
+	sd_event_source_set_time(s, usec + r->config->daemon.sample_interval_ms * 1000ULL);
+	return 0;
+}
+
+static void start_sampling(struct run *r)
+{
+	uint64_t now;
+
+	sd_event_now(r->manager->event, CLOCK_MONOTONIC, &now);
+	if (sd_event_add_time(r->manager->event, &r->sample_timer, CLOCK_MONOTONIC, now, 0, on_sample,
+			      r) >= 0)
+		sd_event_source_set_enabled(r->sample_timer, SD_EVENT_ON);
+}
+
+static void add_arg(char **argv, int *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&argv[*n], fmt, ap) >= 0)
+		(*n)++;
+	va_end(ap);
+}
+
+static const struct child_ops load_ops = { .line = load_line, .exited = load_exited };
+
+static void start_load(struct run *r)
+{
+	const struct scenario_config *s = &r->scenario;
+	char *argv[48] = { 0 };
+	int n = 0, k;
+
+	r->ready_timer = sd_event_source_disable_unref(r->ready_timer);
+	r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
+	add_arg(argv, &n, "%s", r->manager->tools.load);
+	add_arg(argv, &n, "--url=%s", r->url);
+	add_arg(argv, &n, "--clients=%u", s->clients);
+	add_arg(argv, &n, "--ramp-up=%.6g", s->ramp_up);
+	add_arg(argv, &n, "--pattern=%s", s->pattern);
+	add_arg(argv, &n, "--rate=%.9g", s->rate);
+	if (s->rate_end >= 0)
+		add_arg(argv, &n, "--rate-end=%.9g", s->rate_end);
+	if (strcmp(s->pattern, "burst") == 0) {
+		add_arg(argv, &n, "--burst=%u", s->burst);
+		add_arg(argv, &n, "--interval=%.6g", s->interval);
+	}
+	add_arg(argv, &n, "--duration=%.6g", s->duration);
+	add_arg(argv, &n, "--warmup=%.6g", s->warmup);
+	add_arg(argv, &n, "--drain-timeout=%.6g", s->drain_timeout);
+	add_arg(argv, &n, "--size=%u", s->message_size);
+	add_arg(argv, &n, "--type=%s", s->message_type);
+	add_arg(argv, &n, "--format=jsonl");
+	set_state(r, RUN_CONNECTING);
+	k = child_start(r->manager->event, "wsbench-load", argv, &load_ops, r, &r->load_child);
+	for (int i = 0; i < n; i++)
+		free(argv[i]);
+	if (k < 0) {
+		fail(r, "cannot start %s: %s", r->manager->tools.load, strerror(-k));
+		stop_server(r);
+		return;
+	}
+	if (!r->sample_timer)
+		start_sampling(r);
+}
+
+/* ---- the echo server ---------------------------------------------------- */
+
+static void server_line(struct child *c, bool is_stderr, const char *line, void *userdata)
+{
+	struct run *r = userdata;
+
+	if (!is_stderr && r->state == RUN_STARTING && strncmp(line, "READY ", 6) == 0) {
+		log_info("run %s: %s ready (%s)", r->id, r->server->name, line + 6);
+		start_load(r);
+		return;
+	}
+	log_info("run %s: %s: %s", r->id, r->server->name, line);
+}
+
+static void server_exited(struct child *c, const siginfo_t *si, void *userdata)
+{
+	struct run *r = userdata;
+	int code = exit_code(si);
+
+	r->server_done = true;
+	if (r->cancel_requested)
+		; /* we stopped it */
+	else if (r->state == RUN_STARTING)
+		fail(r, "server %s exited with status %d before it was ready", r->server->name, code);
+	else if (!r->load_done)
+		fail(r, "server %s exited with status %d during the run", r->server->name, code);
+	else if (code != 0 && r->load_done && !r->failure)
+		log_warning("run %s: server %s exited with status %d when stopped", r->id,
+			    r->server->name, code);
+	if (child_running(r->load_child))
+		child_stop(r->load_child, STOP_GRACE_USEC); /* it prints what it measured */
+	maybe_finalize(r);
+}
+
+static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct run *r = userdata;
+
+	if (r->state == RUN_STARTING) {
+		fail(r, "server %s was not ready within %g s", r->server->name,
+		     r->server->ready_timeout);
+		stop_server(r);
+	}
+	return 0;
+}
+
+/* For command servers that print no READY line: a TCP connect to the port
+ * succeeding while our child still runs. */
+static int on_probe(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct run *r = userdata;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)r->server->port) };
+	int fd, k;
+
+	if (r->state != RUN_STARTING || !child_running(r->server_child))
+		return 0;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	k = fd >= 0 ? connect(fd, (struct sockaddr *)&sa, sizeof(sa)) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (k == 0) {
+		log_info("run %s: %s accepts connections on port %u", r->id, r->server->name,
+			 r->server->port);
+		start_load(r);
+		return 0;
+	}
+	sd_event_source_set_time(s, usec + PROBE_INTERVAL_USEC);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+/* "{port}", "{servers_dir}" and "{bin_dir}" in a command. */
+static char *expand(const char *arg, const struct run *r)
+{
+	static const char *const keys[] = { "{port}", "{servers_dir}" };
+	char port[16], *out = strdup(arg), *p;
+	const char *vals[2] = { port, r->manager->tools.servers_dir };
+
+	snprintf(port, sizeof(port), "%u", r->server->port);
+	for (size_t k = 0; out && k < ELEMENTSOF(keys); k++)
+		while ((p = strstr(out, keys[k]))) {
+			char *next;
+
+			if (asprintf(&next, "%.*s%s%s", (int)(p - out), out, vals[k],
+				     p + strlen(keys[k])) < 0) {
+				free(out);
+				return NULL;
+			}
+			free(out);
+			out = next;
+		}
+	return out;
+}
+
+static const struct child_ops server_ops = { .line = server_line, .exited = server_exited };
+
+static int start_server(struct run *r)
+{
+	const struct server_config *s = r->server;
+	char *argv[64] = { 0 };
+	uint64_t now;
+	int n = 0, k;
+
+	if (s->kind == SERVER_BUILTIN) {
+		add_arg(argv, &n, "%s", r->manager->tools.echo);
+		add_arg(argv, &n, "--host=127.0.0.1");
+		add_arg(argv, &n, "--port=%u", s->port);
+		add_arg(argv, &n, "--threads=%u", s->threads);
+	} else {
+		for (char **a = s->command; *a && n < 63; a++)
+			if ((argv[n] = expand(*a, r)))
+				n++;
+	}
+	k = child_start(r->manager->event, s->name, argv, &server_ops, r, &r->server_child);
+	if (k < 0)
+		fail(r, "cannot start server %s (%s): %s", s->name, argv[0] ? argv[0] : "?",
+		     strerror(-k));
+	for (int i = 0; i < n; i++)
+		free(argv[i]);
+	if (k < 0)
+		return k;
+	sd_event_now(r->manager->event, CLOCK_MONOTONIC, &now);
+	sd_event_add_time(r->manager->event, &r->ready_timer, CLOCK_MONOTONIC,
+			  now + (uint64_t)(s->ready_timeout * 1e6), 0, on_ready_timeout, r);
+	if (s->kind == SERVER_COMMAND)
+		sd_event_add_time(r->manager->event, &r->probe_timer, CLOCK_MONOTONIC,
+				  now + 2 * PROBE_INTERVAL_USEC, 0, on_probe, r);
+	start_sampling(r);
+	return 0;
+}
+
+void run_start(struct run *r)
+{
+	r->start_wall_ns = wall_ns();
+	r->start_mono_ns = now_ns();
+	set_state(r, RUN_STARTING);
+	bus_run_started(r);
+	if (r->server->kind == SERVER_URL) {
+		r->url = strdup(r->server->url);
+		start_load(r);
+		return;
+	}
+	if (asprintf(&r->url, "ws://127.0.0.1:%u/", r->server->port) < 0 || start_server(r) < 0) {
+		if (!r->failure)
+			fail(r, "out of memory");
+		maybe_finalize(r);
+	}
+}
+
+int run_cancel(struct run *r)
+{
+	if (run_is_final(r))
+		return -EALREADY;
+	r->cancel_requested = true;
+	log_info("run %s: cancel requested in state %s", r->id, run_state_to_string(r->state));
+	if (r->state == RUN_QUEUED) {
+		finalize(r);
+		return 0;
+	}
+	if (child_running(r->load_child))
+		child_stop(r->load_child, STOP_GRACE_USEC); /* SIGTERM: it prints a partial result */
+	else
+		stop_server(r);
+	return 0;
+}

@@ -156,7 +156,7 @@ static void print_progress(struct run_ctx *ctx, const struct load_stats *s,
 		    p->t, total, phase_name(ctx, now), p->connected, o->clients,
 		    (unsigned long long)s->sent, (unsigned long long)s->received,
 		    (double)p->received, p->p99_ms,
-		    histogram_percentile(&s->corrected, 99) / 1000.0, (unsigned long long)errors);
+		    histogram_percentile(&ctx->so_far, 99) / 1000.0, (unsigned long long)errors);
 		fflush(stdout);
 	} else if (ctx->tty) {
 		fprintf(
@@ -165,7 +165,7 @@ static void print_progress(struct run_ctx *ctx, const struct load_stats *s,
 		    "p99 %.2f ms  errors %llu",
 		    p->t, total, phase_name(ctx, now), p->connected, o->clients,
 		    (unsigned long long)s->sent, (unsigned long long)s->received,
-		    (double)p->received, histogram_percentile(&s->corrected, 99) / 1000.0,
+		    (double)p->received, histogram_percentile(&ctx->so_far, 99) / 1000.0,
 		    (unsigned long long)errors);
 		fflush(stderr);
 	}
@@ -395,7 +395,7 @@ static bool trial_passes(const struct load_options *o, const struct load_result 
 
 	t->received_rate = load_result_rate(r);
 	t->p50_ms = histogram_percentile(&s->corrected, 50) / 1000.0;
-	t->p99_ms = histogram_percentile(&s->corrected, 99) / 1000.0;
+	t->p99_ms = histogram_percentile(&ctx->so_far, 99) / 1000.0;
 	t->lost = load_stats_lost(s);
 	t->mismatched = s->corrupted + s->unexpected;
 	t->failed = s->conn_failed + s->conn_dropped;

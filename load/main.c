@@ -395,7 +395,7 @@ static bool trial_passes(const struct load_options *o, const struct load_result 
 
 	t->received_rate = load_result_rate(r);
 	t->p50_ms = histogram_percentile(&s->corrected, 50) / 1000.0;
-	t->p99_ms = histogram_percentile(&ctx->so_far, 99) / 1000.0;
+	t->p99_ms = histogram_percentile(&s->corrected, 99) / 1000.0;
 	t->lost = load_stats_lost(s);
 	t->mismatched = s->corrupted + s->unexpected;
 	t->failed = s->conn_failed + s->conn_dropped;

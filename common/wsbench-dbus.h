@@ -6,11 +6,11 @@
  */
 #pragma once
 
-#define WSBENCH_BUS_NAME         "org.wsbench1"
-#define WSBENCH_MANAGER_PATH     "/org/wsbench1"
-#define WSBENCH_MANAGER_IFACE    "org.wsbench1.Manager"
-#define WSBENCH_RUN_PATH_PREFIX  "/org/wsbench1/run"
-#define WSBENCH_RUN_IFACE        "org.wsbench1.Run"
+#define WSBENCH_BUS_NAME        "org.wsbench1"
+#define WSBENCH_MANAGER_PATH    "/org/wsbench1"
+#define WSBENCH_MANAGER_IFACE   "org.wsbench1.Manager"
+#define WSBENCH_RUN_PATH_PREFIX "/org/wsbench1/run"
+#define WSBENCH_RUN_IFACE       "org.wsbench1.Run"
 
 #define WSBENCH_ERROR_UNKNOWN_SCENARIO "org.wsbench1.Error.UnknownScenario"
 #define WSBENCH_ERROR_UNKNOWN_SERVER   "org.wsbench1.Error.UnknownServer"

@@ -37,30 +37,30 @@ static struct {
 static volatile sig_atomic_t interrupted;
 
 static const char usage[] =
-	"usage: wsbenchctl [OPTIONS] VERB [ARGS]\n"
-	"\n"
-	"Verbs:\n"
-	"  list-servers                       servers declared in the configuration\n"
-	"  list-scenarios                     scenarios declared in the configuration\n"
-	"  start SCENARIO [--server S] [--set KEY=VALUE]... [--wait]\n"
-	"                                     queue a run; print its id\n"
-	"  status [RUN]                       the daemon, or one run\n"
-	"  wait RUN                           follow a run until it ends\n"
-	"  cancel RUN                         cancel a queued or active run\n"
-	"  runs                               runs and stored reports\n"
-	"  report RUN                         the run's report (summary, or --json)\n"
-	"  reload                             reload the configuration\n"
-	"\n"
-	"Options:\n"
-	"      --system              talk to the system bus (default)\n"
-	"      --user                talk to the user bus\n"
-	"  -H, --host [USER@]HOST    talk to the system bus of HOST over ssh\n"
-	"      --bus-address ADDR    talk to the bus at ADDR\n"
-	"      --json                machine-readable output\n"
-	"  -h, --help, --version\n"
-	"\n"
-	"Exit status: 0 success, 1 failure (the daemon's error is printed), 2 bad usage,\n"
-	"3 the run waited for failed or was cancelled.\n";
+    "usage: wsbenchctl [OPTIONS] VERB [ARGS]\n"
+    "\n"
+    "Verbs:\n"
+    "  list-servers                       servers declared in the configuration\n"
+    "  list-scenarios                     scenarios declared in the configuration\n"
+    "  start SCENARIO [--server S] [--set KEY=VALUE]... [--wait]\n"
+    "                                     queue a run; print its id\n"
+    "  status [RUN]                       the daemon, or one run\n"
+    "  wait RUN                           follow a run until it ends\n"
+    "  cancel RUN                         cancel a queued or active run\n"
+    "  runs                               runs and stored reports\n"
+    "  report RUN                         the run's report (summary, or --json)\n"
+    "  reload                             reload the configuration\n"
+    "\n"
+    "Options:\n"
+    "      --system              talk to the system bus (default)\n"
+    "      --user                talk to the user bus\n"
+    "  -H, --host [USER@]HOST    talk to the system bus of HOST over ssh\n"
+    "      --bus-address ADDR    talk to the bus at ADDR\n"
+    "      --json                machine-readable output\n"
+    "  -h, --help, --version\n"
+    "\n"
+    "Exit status: 0 success, 1 failure (the daemon's error is printed), 2 bad usage,\n"
+    "3 the run waited for failed or was cancelled.\n";
 
 static void on_sigint(int sig)
 {
@@ -117,7 +117,7 @@ static int call(sd_bus *bus, const char *method, sd_bus_message **reply, const c
 	int r;
 
 	r = sd_bus_message_new_method_call(bus, &m, WSBENCH_BUS_NAME, WSBENCH_MANAGER_PATH,
-					   WSBENCH_MANAGER_IFACE, method);
+	                                   WSBENCH_MANAGER_IFACE, method);
 	if (r >= 0 && types) {
 		va_start(ap, types);
 		r = sd_bus_message_appendv(m, types, ap);
@@ -275,8 +275,8 @@ static int verb_list_servers(sd_bus *bus, int argc, char **argv)
 			snprintf(where, sizeof(where), "%s", jstr(s, "url"));
 		else
 			snprintf(where, sizeof(where), "127.0.0.1:%.0f", jnum(s, "port"));
-		printf("%-20s %-10s %-8s %s\n", jstr(s, "name"), jstr(s, "language"), jstr(s, "kind"),
-		       where);
+		printf("%-20s %-10s %-8s %s\n", jstr(s, "name"), jstr(s, "language"),
+		       jstr(s, "kind"), where);
 	}
 	cJSON_Delete(list);
 	return EXIT_OK;
@@ -301,9 +301,9 @@ static int verb_list_scenarios(sd_bus *bus, int argc, char **argv)
 	printf("%-16s %8s %9s %-7s %9s %9s %-7s %s\n", "NAME", "CLIENTS", "RATE/CL", "PATTERN",
 	       "DURATION", "SIZE", "TYPE", "DESCRIPTION");
 	cJSON_ArrayForEach(s, list)
-	printf("%-16s %8.0f %9g %-7s %8gs %9.0f %-7s %s\n", jstr(s, "name"), jnum(s, "clients"),
-	       jnum(s, "rate"), jstr(s, "pattern"), jnum(s, "duration"), jnum(s, "message_size"),
-	       jstr(s, "message_type"), jstr(s, "description"));
+	    printf("%-16s %8.0f %9g %-7s %8gs %9.0f %-7s %s\n", jstr(s, "name"), jnum(s, "clients"),
+	           jnum(s, "rate"), jstr(s, "pattern"), jnum(s, "duration"),
+	           jnum(s, "message_size"), jstr(s, "message_type"), jstr(s, "description"));
 	cJSON_Delete(list);
 	return EXIT_OK;
 }
@@ -347,7 +347,7 @@ static int verb_start(sd_bus *bus, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	r = sd_bus_message_new_method_call(bus, &m, WSBENCH_BUS_NAME, WSBENCH_MANAGER_PATH,
-					   WSBENCH_MANAGER_IFACE, "StartRun");
+	                                   WSBENCH_MANAGER_IFACE, "StartRun");
 	if (r >= 0)
 		r = sd_bus_message_append(m, "ss", argv[1], arg.server);
 	if (r >= 0)
@@ -401,14 +401,16 @@ static int run_properties(sd_bus *bus, const char *id, cJSON **ret, bool quiet)
 
 	snprintf(path, sizeof(path), "%s/%s", WSBENCH_RUN_PATH_PREFIX, id);
 	r = sd_bus_call_method(bus, WSBENCH_BUS_NAME, path, "org.freedesktop.DBus.Properties",
-			       "GetAll", &e, &reply, "s", WSBENCH_RUN_IFACE);
+	                       "GetAll", &e, &reply, "s", WSBENCH_RUN_IFACE);
 	if (r < 0) {
 		if (!quiet) {
 			if (sd_bus_error_has_name(&e, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
 			    sd_bus_error_has_name(&e, SD_BUS_ERROR_UNKNOWN_INTERFACE) ||
 			    sd_bus_error_has_name(&e, SD_BUS_ERROR_UNKNOWN_METHOD))
-				fprintf(stderr, "wsbenchctl: no active or queued run \"%s\" (see wsbenchctl runs)\n",
-					id);
+				fprintf(stderr,
+				        "wsbenchctl: no active or queued run \"%s\" (see "
+				        "wsbenchctl runs)\n",
+				        id);
 			else
 				fail_bus("status", &e, r);
 		}
@@ -428,19 +430,20 @@ static int run_properties(sd_bus *bus, const char *id, cJSON **ret, bool quiet)
 
 static bool is_final(const char *state)
 {
-	return strcmp(state, WSBENCH_STATE_FINISHED) == 0 || strcmp(state, WSBENCH_STATE_FAILED) == 0 ||
+	return strcmp(state, WSBENCH_STATE_FINISHED) == 0 ||
+	       strcmp(state, WSBENCH_STATE_FAILED) == 0 ||
 	       strcmp(state, WSBENCH_STATE_CANCELLED) == 0;
 }
 
 static void progress_line(const cJSON *p, char *buf, size_t len)
 {
 	snprintf(buf, len,
-		 "%s %-10s %5.1f/%.0fs  clients %.0f/%.0f  sent %.0f  recv %.0f  %.0f msg/s  "
-		 "p99 %.2f ms  errors %.0f",
-		 jstr(p, "Id"), jstr(p, "State"), jnum(p, "ElapsedSeconds"), jnum(p, "TotalSeconds"),
-		 jnum(p, "ClientsConnected"), jnum(p, "Clients"), jnum(p, "MessagesSent"),
-		 jnum(p, "MessagesReceived"), jnum(p, "Rate"), jnum(p, "LatencyP99Ms"),
-		 jnum(p, "Errors"));
+	         "%s %-10s %5.1f/%.0fs  clients %.0f/%.0f  sent %.0f  recv %.0f  %.0f msg/s  "
+	         "p99 %.2f ms  errors %.0f",
+	         jstr(p, "Id"), jstr(p, "State"), jnum(p, "ElapsedSeconds"),
+	         jnum(p, "TotalSeconds"), jnum(p, "ClientsConnected"), jnum(p, "Clients"),
+	         jnum(p, "MessagesSent"), jnum(p, "MessagesReceived"), jnum(p, "Rate"),
+	         jnum(p, "LatencyP99Ms"), jnum(p, "Errors"));
 }
 
 static int wait_for(sd_bus *bus, const char *id)
@@ -463,9 +466,10 @@ static int wait_for(sd_bus *bus, const char *id)
 			break;
 		if (interrupted) {
 			/* Ctrl-C stops watching; the run goes on (documented). */
-			fprintf(stderr, "%s\nwsbenchctl: stopped watching; run %s continues "
-					"(wsbenchctl cancel %s to stop it)\n",
-				tty ? "" : "", id, id);
+			fprintf(stderr,
+			        "%s\nwsbenchctl: stopped watching; run %s continues "
+			        "(wsbenchctl cancel %s to stop it)\n",
+			        tty ? "" : "", id, id);
 			cJSON_Delete(p);
 			return EXIT_ERROR;
 		}
@@ -509,10 +513,10 @@ static int manager_property(sd_bus *bus, const char *name, char type, void *ret)
 
 	if (type == 's')
 		r = sd_bus_get_property_string(bus, WSBENCH_BUS_NAME, WSBENCH_MANAGER_PATH,
-					       WSBENCH_MANAGER_IFACE, name, &e, ret);
+		                               WSBENCH_MANAGER_IFACE, name, &e, ret);
 	else
 		r = sd_bus_get_property_trivial(bus, WSBENCH_BUS_NAME, WSBENCH_MANAGER_PATH,
-						WSBENCH_MANAGER_IFACE, name, &e, type, ret);
+		                                WSBENCH_MANAGER_IFACE, name, &e, type, ret);
 	if (r < 0)
 		fail_bus(name, &e, r);
 	sd_bus_error_free(&e);
@@ -604,7 +608,7 @@ static int verb_runs(sd_bus *bus, int argc, char **argv)
 	}
 	r = sd_bus_message_enter_container(reply, 'a', "(ssssso)");
 	while (r > 0 && (r = sd_bus_message_read(reply, "(ssssso)", &id, &scenario, &server, &state,
-						 &report, &path)) > 0) {
+	                                         &report, &path)) > 0) {
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "id", id);
@@ -624,8 +628,8 @@ static int verb_runs(sd_bus *bus, int argc, char **argv)
 	cJSON *o;
 
 	cJSON_ArrayForEach(o, arr)
-	printf("%-24s %-16s %-18s %-10s %s\n", jstr(o, "id"), jstr(o, "scenario"),
-	       jstr(o, "server"), jstr(o, "state"), jstr(o, "report"));
+	    printf("%-24s %-16s %-18s %-10s %s\n", jstr(o, "id"), jstr(o, "scenario"),
+	           jstr(o, "server"), jstr(o, "state"), jstr(o, "report"));
 	cJSON_Delete(arr);
 	return EXIT_OK;
 }
@@ -667,7 +671,8 @@ static void print_report(const cJSON *rep)
 	       jnum(cc, "rate_per_client"), jnum(cc, "message_size"), jstr(cc, "message_type"),
 	       jnum(cc, "duration_s"), jnum(cc, "warmup_s"));
 	if (cJSON_IsObject(tp))
-		printf("Throughput\n  target %.0f msg/s   sent %.0f msg/s   received %.0f msg/s   %.2f "
+		printf("Throughput\n  target %.0f msg/s   sent %.0f msg/s   received %.0f msg/s   "
+		       "%.2f "
 		       "Mbit/s\n\n",
 		       jnum(tp, "target_rate"), jnum(tp, "send_rate"), jnum(tp, "receive_rate"),
 		       jnum(tp, "mbit_per_s_received"));
@@ -679,13 +684,14 @@ static void print_report(const cJSON *rep)
 		printf("\nErrors\n  connections: %.0f/%.0f established, %.0f failed (refused %.0f, "
 		       "timeout %.0f, handshake %.0f), %.0f dropped\n",
 		       jnum(conn, "established"), jnum(conn, "clients"), jnum(conn, "failed"),
-		       jnum(conn, "refused"), jnum(conn, "timeout"), jnum(conn, "handshake_rejected"),
-		       jnum(conn, "dropped"));
+		       jnum(conn, "refused"), jnum(conn, "timeout"),
+		       jnum(conn, "handshake_rejected"), jnum(conn, "dropped"));
 	if (cJSON_IsObject(msg))
-		printf("  messages: %.0f sent, %.0f received, %.0f lost, %.0f mismatched; error rate "
-		       "%.4f%%\n",
-		       jnum(msg, "sent"), jnum(msg, "received"), jnum(msg, "lost"),
-		       jnum(msg, "mismatched"), jnum(err, "error_rate") * 100);
+		printf(
+		    "  messages: %.0f sent, %.0f received, %.0f lost, %.0f mismatched; error rate "
+		    "%.4f%%\n",
+		    jnum(msg, "sent"), jnum(msg, "received"), jnum(msg, "lost"),
+		    jnum(msg, "mismatched"), jnum(err, "error_rate") * 100);
 	printf("\nResources (sampled every %.0f ms)\n", jnum(use, "interval_ms"));
 	if (cJSON_IsObject(ss) && jnum(ss, "samples") > 0)
 		printf("  server: CPU mean %.1f%% max %.1f%%, RSS max %.1f MiB\n",
@@ -810,7 +816,8 @@ static int parse_args(int argc, char **argv)
 			printf("wsbenchctl %s\n", WSBENCH_VERSION);
 			exit(EXIT_OK);
 		case ':':
-			fprintf(stderr, "wsbenchctl: option '%s' needs a value\n", argv[optind - 1]);
+			fprintf(stderr, "wsbenchctl: option '%s' needs a value\n",
+			        argv[optind - 1]);
 			return -EINVAL;
 		default:
 			fprintf(stderr, "wsbenchctl: unknown option '%s'\n", argv[optind - 1]);

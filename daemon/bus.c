@@ -34,9 +34,11 @@ static int check_access(sd_bus_message *msg, sd_bus_error *error)
 	uid_t euid;
 	int n, r;
 
-	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS, &creds);
+	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS,
+	                              &creds);
 	if (r < 0)
-		return sd_bus_error_set_errnof(error, r, "Cannot identify the caller: %s", strerror(-r));
+		return sd_bus_error_set_errnof(error, r, "Cannot identify the caller: %s",
+		                               strerror(-r));
 	r = sd_bus_creds_get_euid(creds, &euid);
 	if (r >= 0 && (euid == 0 || euid == geteuid())) {
 		sd_bus_creds_unref(creds);
@@ -50,7 +52,7 @@ static int check_access(sd_bus_message *msg, sd_bus_error *error)
 		}
 	sd_bus_creds_unref(creds);
 	return sd_bus_error_setf(error, WSBENCH_ERROR_ACCESS_DENIED,
-				 "Only root and members of group wsbench may do this");
+	                         "Only root and members of group wsbench may do this");
 }
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -195,7 +197,7 @@ static int method_list_scenarios(sd_bus_message *msg, void *userdata, sd_bus_err
 
 /* Reads one a{sv} override and applies it to @s; records it in @applied. */
 static int read_override(sd_bus_message *msg, struct scenario_config *s, char *applied,
-			 size_t applied_len, sd_bus_error *error)
+                         size_t applied_len, sd_bus_error *error)
 {
 	const char *key, *contents, *str;
 	char type, err[256];
@@ -221,8 +223,8 @@ static int read_override(sd_bus_message *msg, struct scenario_config *s, char *a
 		if (r >= 0)
 			r = scenario_set_string(s, key, str, err, sizeof(err));
 		if (r >= 0)
-			snprintf(applied + strlen(applied), applied_len - strlen(applied), "%s%s=%s",
-				 applied[0] ? " " : "", key, str);
+			snprintf(applied + strlen(applied), applied_len - strlen(applied),
+			         "%s%s=%s", applied[0] ? " " : "", key, str);
 		break;
 	case 'd': {
 		double d;
@@ -262,23 +264,23 @@ static int read_override(sd_bus_message *msg, struct scenario_config *s, char *a
 	}
 	default:
 		return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT,
-					 "override %s: unsupported value type '%s'", key, contents);
+		                         "override %s: unsupported value type '%s'", key, contents);
 	number:
 		if (r >= 0)
 			r = scenario_set_number(s, key, num, integral, err, sizeof(err));
 		if (r >= 0)
-			snprintf(applied + strlen(applied), applied_len - strlen(applied), "%s%s=%g",
-				 applied[0] ? " " : "", key, num);
+			snprintf(applied + strlen(applied), applied_len - strlen(applied),
+			         "%s%s=%g", applied[0] ? " " : "", key, num);
 	}
 	if (r == -ENOENT || (r >= 0 && strcmp(key, "description") == 0))
 		return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT,
-					 "override %s: unknown setting (clients, rate, duration, "
-					 "ramp_up, warmup, pattern, rate_end, burst, interval, "
-					 "message_size, message_type, drain_timeout)",
-					 key);
+		                         "override %s: unknown setting (clients, rate, duration, "
+		                         "ramp_up, warmup, pattern, rate_end, burst, interval, "
+		                         "message_size, message_type, drain_timeout)",
+		                         key);
 	if (r == -EINVAL)
-		return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "override %s: %s", key,
-					 err);
+		return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "override %s: %s",
+		                         key, err);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_exit_container(msg);
@@ -304,14 +306,15 @@ static int method_start_run(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	base = config_find_scenario(m->config, scenario_name);
 	if (!base)
 		return sd_bus_error_setf(error, WSBENCH_ERROR_UNKNOWN_SCENARIO,
-					 "No scenario named \"%s\" in %s", scenario_name,
-					 m->config->path);
+		                         "No scenario named \"%s\" in %s", scenario_name,
+		                         m->config->path);
 	if (!server_name[0])
 		server_name = m->config->daemon.default_server;
 	server = config_find_server(m->config, server_name);
 	if (!server)
 		return sd_bus_error_setf(error, WSBENCH_ERROR_UNKNOWN_SERVER,
-					 "No server named \"%s\" in %s", server_name, m->config->path);
+		                         "No server named \"%s\" in %s", server_name,
+		                         m->config->path);
 	r = scenario_copy(&s, base);
 	if (r < 0)
 		return r;
@@ -328,8 +331,8 @@ static int method_start_run(sd_bus_message *msg, void *userdata, sd_bus_error *e
 		r = sd_bus_error_setf(error, WSBENCH_ERROR_BUSY, "The daemon is shutting down");
 	if (r >= 0 && manager_queued(m) >= m->config->daemon.max_queued_runs)
 		r = sd_bus_error_setf(error, WSBENCH_ERROR_BUSY,
-				      "%u runs are already waiting (daemon.max_queued_runs)",
-				      manager_queued(m));
+		                      "%u runs are already waiting (daemon.max_queued_runs)",
+		                      manager_queued(m));
 	if (r >= 0)
 		r = run_new(m, server, &s, applied, &run);
 	scenario_free(&s);
@@ -353,23 +356,24 @@ static int method_cancel_run(sd_bus_message *msg, void *userdata, sd_bus_error *
 		return r;
 	run = manager_find_run(m, id);
 	if (!run)
-		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND, "No active or queued run \"%s\"",
-					 id);
+		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND,
+		                         "No active or queued run \"%s\"", id);
 	r = check_access(msg, error);
 	if (r < 0)
 		return r;
 	if (run_cancel(run) == -EALREADY)
-		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND, "Run %s has already ended (%s)",
-					 id, run_state_to_string(run->state));
+		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND,
+		                         "Run %s has already ended (%s)", id,
+		                         run_state_to_string(run->state));
 	return sd_bus_reply_method_return(msg, "");
 }
 
 static int append_run_row(sd_bus_message *reply, const char *id, const char *scenario,
-			  const char *server, const char *state, const char *report,
-			  const char *path)
+                          const char *server, const char *state, const char *report,
+                          const char *path)
 {
 	return sd_bus_message_append(reply, "(ssssso)", id, scenario, server, state,
-				     report ? report : "", path);
+	                             report ? report : "", path);
 }
 
 static int method_list_runs(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -386,7 +390,7 @@ static int method_list_runs(sd_bus_message *msg, void *userdata, sd_bus_error *e
 		struct run *live = manager_find_run(m, e->id);
 
 		r = append_run_row(reply, e->id, e->scenario, e->server, e->state, e->path,
-				   live ? live->object_path : "/");
+		                   live ? live->object_path : "/");
 	}
 	for (size_t i = 0; r >= 0 && i < m->n_runs; i++) {
 		struct run *run = m->runs[i];
@@ -394,7 +398,8 @@ static int method_list_runs(sd_bus_message *msg, void *userdata, sd_bus_error *e
 		if (m->reports && report_store_find(m->reports, run->id))
 			continue;
 		r = append_run_row(reply, run->id, run->scenario.name, run->server->name,
-				   run_state_to_string(run->state), run->report_path, run->object_path);
+		                   run_state_to_string(run->state), run->report_path,
+		                   run->object_path);
 	}
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
@@ -420,14 +425,14 @@ static int method_get_report(sd_bus_message *msg, void *userdata, sd_bus_error *
 		run = manager_find_run(m, id);
 		if (run)
 			return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND,
-						 "Run %s has no report yet (state %s)", id,
-						 run_state_to_string(run->state));
+			                         "Run %s has no report yet (state %s)", id,
+			                         run_state_to_string(run->state));
 		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND, "No run or report \"%s\"",
-					 id);
+		                         id);
 	}
 	if (r < 0)
 		return sd_bus_error_set_errnof(error, r, "Cannot read the report of %s: %s", id,
-					       strerror(-r));
+		                               strerror(-r));
 	r = sd_bus_reply_method_return(msg, "s", text);
 	free(text);
 	return r;
@@ -444,9 +449,10 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 		return r;
 	r = manager_reload(m, &why);
 	if (r < 0) {
-		sd_bus_error_setf(error, WSBENCH_ERROR_RELOAD_FAILED,
-				  "Configuration not reloaded, the previous one stays in force:\n%s",
-				  why ? why : strerror(-r));
+		sd_bus_error_setf(
+		    error, WSBENCH_ERROR_RELOAD_FAILED,
+		    "Configuration not reloaded, the previous one stays in force:\n%s",
+		    why ? why : strerror(-r));
 		free(why);
 		return -EINVAL;
 	}
@@ -454,15 +460,15 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 }
 
 static int property_version(sd_bus *bus, const char *path, const char *interface,
-			    const char *property, sd_bus_message *reply, void *userdata,
-			    sd_bus_error *error)
+                            const char *property, sd_bus_message *reply, void *userdata,
+                            sd_bus_error *error)
 {
 	return sd_bus_message_append(reply, "s", WSBENCH_VERSION);
 }
 
 static int property_active_run(sd_bus *bus, const char *path, const char *interface,
-			       const char *property, sd_bus_message *reply, void *userdata,
-			       sd_bus_error *error)
+                               const char *property, sd_bus_message *reply, void *userdata,
+                               sd_bus_error *error)
 {
 	struct manager *m = userdata;
 
@@ -470,15 +476,15 @@ static int property_active_run(sd_bus *bus, const char *path, const char *interf
 }
 
 static int property_queued(sd_bus *bus, const char *path, const char *interface,
-			   const char *property, sd_bus_message *reply, void *userdata,
-			   sd_bus_error *error)
+                           const char *property, sd_bus_message *reply, void *userdata,
+                           sd_bus_error *error)
 {
 	return sd_bus_message_append(reply, "u", manager_queued(userdata));
 }
 
 static int property_config_path(sd_bus *bus, const char *path, const char *interface,
-				const char *property, sd_bus_message *reply, void *userdata,
-				sd_bus_error *error)
+                                const char *property, sd_bus_message *reply, void *userdata,
+                                sd_bus_error *error)
 {
 	struct manager *m = userdata;
 
@@ -489,26 +495,25 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("ActiveRun", "s", property_active_run, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	                SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("QueuedRuns", "u", property_queued, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("ConfigPath", "s", property_config_path, 0, 0),
 	SD_BUS_METHOD_WITH_ARGS("ListServers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sa{sv})", servers),
-				method_list_servers, SD_BUS_VTABLE_UNPRIVILEGED),
+	                        method_list_servers, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ListScenarios", SD_BUS_NO_ARGS,
-				SD_BUS_RESULT("a(sa{sv})", scenarios), method_list_scenarios,
-				SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_ARGS("StartRun",
-				SD_BUS_ARGS("s", scenario, "s", server, "a{sv}", overrides),
-				SD_BUS_RESULT("s", id, "o", run), method_start_run,
-				SD_BUS_VTABLE_UNPRIVILEGED),
+	                        SD_BUS_RESULT("a(sa{sv})", scenarios), method_list_scenarios,
+	                        SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS(
+	    "StartRun", SD_BUS_ARGS("s", scenario, "s", server, "a{sv}", overrides),
+	    SD_BUS_RESULT("s", id, "o", run), method_start_run, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("CancelRun", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT,
-				method_cancel_run, SD_BUS_VTABLE_UNPRIVILEGED),
+	                        method_cancel_run, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ListRuns", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssssso)", runs),
-				method_list_runs, SD_BUS_VTABLE_UNPRIVILEGED),
+	                        method_list_runs, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetReport", SD_BUS_ARGS("s", id), SD_BUS_RESULT("s", json),
-				method_get_report, SD_BUS_VTABLE_UNPRIVILEGED),
+	                        method_get_report, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload,
-				SD_BUS_VTABLE_UNPRIVILEGED),
+	                        SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_ARGS("RunStarted", SD_BUS_ARGS("s", id, "o", run), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("RunFinished", SD_BUS_ARGS("s", id, "s", state, "s", report), 0),
 	SD_BUS_VTABLE_END
@@ -518,7 +523,7 @@ static const sd_bus_vtable manager_vtable[] = {
 
 #define RUN_GETTER(fn, sig, expr)                                                                  \
 	static int fn(sd_bus *bus, const char *path, const char *interface, const char *property,  \
-		      sd_bus_message *reply, void *userdata, sd_bus_error *error)                  \
+	              sd_bus_message *reply, void *userdata, sd_bus_error *error)                  \
 	{                                                                                          \
 		struct run *r = userdata;                                                          \
 		return sd_bus_message_append(reply, sig, expr);                                    \
@@ -549,8 +554,9 @@ static int method_run_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *
 	if (r < 0)
 		return r;
 	if (run_cancel(run) == -EALREADY)
-		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND, "Run %s has already ended (%s)",
-					 run->id, run_state_to_string(run->state));
+		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND,
+		                         "Run %s has already ended (%s)", run->id,
+		                         run_state_to_string(run->state));
 	return sd_bus_reply_method_return(msg, "");
 }
 
@@ -575,12 +581,12 @@ static const sd_bus_vtable run_vtable[] = {
 	SD_BUS_PROPERTY("ReportPath", "s", get_report_path, 0, CHANGES),
 	SD_BUS_PROPERTY("FailureReason", "s", get_failure, 0, CHANGES),
 	SD_BUS_METHOD_WITH_ARGS("Cancel", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_run_cancel,
-				SD_BUS_VTABLE_UNPRIVILEGED),
+	                        SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END
 };
 
 static int run_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
-		    void **found, sd_bus_error *error)
+                    void **found, sd_bus_error *error)
 {
 	struct manager *m = userdata;
 	size_t n = strlen(WSBENCH_RUN_PATH_PREFIX);
@@ -596,7 +602,7 @@ static int run_find(sd_bus *bus, const char *path, const char *interface, void *
 }
 
 static int run_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
-			 sd_bus_error *error)
+                         sd_bus_error *error)
 {
 	struct manager *m = userdata;
 	char **v = calloc(m->n_runs + 1, sizeof(char *));
@@ -614,11 +620,11 @@ int bus_setup(struct manager *m)
 	int r;
 
 	r = sd_bus_add_object_vtable(m->bus, NULL, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE,
-				     manager_vtable, m);
+	                             manager_vtable, m);
 	if (r < 0)
 		return log_error_errno(r, "Failed to register the manager object");
 	r = sd_bus_add_fallback_vtable(m->bus, NULL, WSBENCH_RUN_PATH_PREFIX, WSBENCH_RUN_IFACE,
-				       run_vtable, run_find, m);
+	                               run_vtable, run_find, m);
 	if (r < 0)
 		return log_error_errno(r, "Failed to register the run objects");
 	r = sd_bus_add_node_enumerator(m->bus, NULL, WSBENCH_RUN_PATH_PREFIX, run_enumerate, m);
@@ -639,10 +645,10 @@ void bus_run_changed(struct run *r)
 
 	if (!m->bus)
 		return;
-	sd_bus_emit_properties_changed(m->bus, r->object_path, WSBENCH_RUN_IFACE, "State", "Progress",
-				       "ElapsedSeconds", "ClientsConnected", "MessagesSent",
-				       "MessagesReceived", "Rate", "LatencyP99Ms", "Errors",
-				       "ReportPath", "FailureReason", NULL);
+	sd_bus_emit_properties_changed(m->bus, r->object_path, WSBENCH_RUN_IFACE, "State",
+	                               "Progress", "ElapsedSeconds", "ClientsConnected",
+	                               "MessagesSent", "MessagesReceived", "Rate", "LatencyP99Ms",
+	                               "Errors", "ReportPath", "FailureReason", NULL);
 }
 
 void bus_run_started(struct run *r)
@@ -652,9 +658,9 @@ void bus_run_started(struct run *r)
 	if (!m->bus)
 		return;
 	sd_bus_emit_signal(m->bus, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE, "RunStarted", "so",
-			   r->id, r->object_path);
+	                   r->id, r->object_path);
 	sd_bus_emit_properties_changed(m->bus, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE,
-				       "ActiveRun", "QueuedRuns", NULL);
+	                               "ActiveRun", "QueuedRuns", NULL);
 }
 
 void bus_run_finished(struct run *r)
@@ -663,8 +669,9 @@ void bus_run_finished(struct run *r)
 
 	if (!m->bus)
 		return;
-	sd_bus_emit_signal(m->bus, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE, "RunFinished", "sss",
-			   r->id, run_state_to_string(r->state), r->report_path ? r->report_path : "");
+	sd_bus_emit_signal(m->bus, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE, "RunFinished",
+	                   "sss", r->id, run_state_to_string(r->state),
+	                   r->report_path ? r->report_path : "");
 	sd_bus_emit_properties_changed(m->bus, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE,
-				       "ActiveRun", "QueuedRuns", NULL);
+	                               "ActiveRun", "QueuedRuns", NULL);
 }

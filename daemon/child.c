@@ -148,7 +148,7 @@ static int spawn(char *const argv[], int out_w, int err_w, pid_t *ret)
 	posix_spawnattr_setsigdefault(&attr, &defaults);
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-						POSIX_SPAWN_SETPGROUP);
+	                                    POSIX_SPAWN_SETPGROUP);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out_w, STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, err_w, STDERR_FILENO);
@@ -160,7 +160,7 @@ static int spawn(char *const argv[], int out_w, int err_w, pid_t *ret)
 }
 
 int child_start(sd_event *event, const char *name, char *const argv[], const struct child_ops *ops,
-		void *userdata, struct child **ret)
+                void *userdata, struct child **ret)
 {
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, r;
 	struct child *c = calloc(1, sizeof(*c));
@@ -171,7 +171,8 @@ int child_start(sd_event *event, const char *name, char *const argv[], const str
 	c->ops = ops;
 	c->userdata = userdata;
 	c->event = sd_event_ref(event);
-	if (!c->name || pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (!c->name || pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0) {
 		r = -errno ? -errno : -ENOMEM;
 		goto fail;
 	}
@@ -240,7 +241,7 @@ void child_stop(struct child *c, uint64_t grace_usec)
 		return;
 	sd_event_now(c->event, CLOCK_MONOTONIC, &now);
 	sd_event_add_time(c->event, &c->kill_timer, CLOCK_MONOTONIC, now + grace_usec, 0,
-			  on_kill_timer, c);
+	                  on_kill_timer, c);
 }
 
 pid_t child_pid(const struct child *c)

@@ -28,7 +28,7 @@ struct child_ops {
  * Return: 0 with *@ret set, or a negative errno (-ENOENT: no such program).
  */
 int child_start(sd_event *event, const char *name, char *const argv[], const struct child_ops *ops,
-		void *userdata, struct child **ret);
+                void *userdata, struct child **ret);
 
 /* SIGTERM now, SIGKILL after @grace_usec if it is still running. */
 void child_stop(struct child *c, uint64_t grace_usec);

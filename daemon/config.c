@@ -52,7 +52,7 @@ struct parse_ctx {
 };
 
 _printf_(4, 5) static void add_error(struct parse_ctx *ctx, int line, const char *setting,
-				     const char *fmt, ...)
+                                     const char *fmt, ...)
 {
 	char msg[512], *full, **grown;
 	va_list ap;
@@ -84,12 +84,16 @@ struct scenario_field {
 static const char *const pattern_choices[] = { "fixed", "burst", "ramp", NULL };
 static const char *const type_choices[] = { "text", "binary", NULL };
 
-#define FIELD(n, t, lo, hi) { #n, t, offsetof(struct scenario_config, n), lo, hi, NULL }
+#define FIELD(n, t, lo, hi)                                                                        \
+	{                                                                                          \
+#n, t, offsetof(struct scenario_config, n), lo, hi, NULL                           \
+	}
 
 static const struct scenario_field scenario_fields[] = {
 	FIELD(clients, VALUE_UINT, 1, 100000),
 	FIELD(ramp_up, VALUE_DOUBLE, 0, 3600),
-	{ "pattern", VALUE_STRING, offsetof(struct scenario_config, pattern), 0, 0, pattern_choices },
+	{ "pattern", VALUE_STRING, offsetof(struct scenario_config, pattern), 0, 0,
+	  pattern_choices },
 	FIELD(rate, VALUE_DOUBLE, 0, 1000000),
 	FIELD(rate_end, VALUE_DOUBLE, 0, 1000000),
 	FIELD(burst, VALUE_UINT, 1, 100000),
@@ -112,7 +116,7 @@ static const struct scenario_field *scenario_field(const char *key)
 }
 
 int scenario_set_number(struct scenario_config *s, const char *key, double value, bool integral,
-			char *err, size_t errlen)
+                        char *err, size_t errlen)
 {
 	const struct scenario_field *f = scenario_field(key);
 	char *base = (char *)s;
@@ -124,11 +128,11 @@ int scenario_set_number(struct scenario_config *s, const char *key, double value
 		return -EINVAL;
 	}
 	if (f->type == VALUE_UINT && (!integral || value != floor(value))) {
-		snprintf(err, errlen, "must be a whole number, got %g", value);
+		snprintf(err, errlen, "must be a whole number, got %.15g", value);
 		return -EINVAL;
 	}
 	if (!isfinite(value) || value < f->min || value > f->max) {
-		snprintf(err, errlen, "must be %g..%g, got %g", f->min, f->max, value);
+		snprintf(err, errlen, "must be %.15g..%.15g, got %.15g", f->min, f->max, value);
 		return -EINVAL;
 	}
 	if (f->type == VALUE_UINT)
@@ -139,7 +143,7 @@ int scenario_set_number(struct scenario_config *s, const char *key, double value
 }
 
 int scenario_set_string(struct scenario_config *s, const char *key, const char *value, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	const struct scenario_field *f = scenario_field(key);
 	char **slot, *copy;
@@ -202,12 +206,13 @@ int scenario_check(const struct scenario_config *s, char *err, size_t errlen)
 	};
 	if (s->burst && strcmp(s->pattern, "burst") == 0)
 		worst.seq = (uint64_t)(s->burst / s->interval * 2 * total) + 1000000;
-	min = message_min_size(strcmp(s->message_type, "binary") == 0 ? MESSAGE_BINARY : MESSAGE_TEXT,
-			       &worst);
+	min = message_min_size(
+	    strcmp(s->message_type, "binary") == 0 ? MESSAGE_BINARY : MESSAGE_TEXT, &worst);
 	if (s->message_size < min) {
-		snprintf(err, errlen, "message_size: must be at least %zu for a %s message in this "
-				      "scenario, got %u",
-			 min, s->message_type, s->message_size);
+		snprintf(err, errlen,
+		         "message_size: must be at least %zu for a %s message in this "
+		         "scenario, got %u",
+		         min, s->message_type, s->message_size);
 		return -EINVAL;
 	}
 	return 0;
@@ -292,26 +297,27 @@ static void describe_value(const config_setting_t *v, char *buf, size_t len)
 		snprintf(buf, len, "a list");
 		break;
 	default:
-		snprintf(buf, len, "%g", number_of(v));
+		snprintf(buf, len, "%.15g", number_of(v));
 	}
 }
 
 static int read_uint(struct parse_ctx *ctx, const config_setting_t *v, const char *where,
-		     unsigned min, unsigned max, unsigned *ret)
+                     unsigned min, unsigned max, unsigned *ret)
 {
 	char got[128];
 	double d;
 
 	describe_value(v, got, sizeof(got));
-	if (config_setting_type(v) != CONFIG_TYPE_INT && config_setting_type(v) != CONFIG_TYPE_INT64) {
-		add_error(ctx, config_setting_source_line(v), where, "must be a whole number, got %s",
-			  got);
+	if (config_setting_type(v) != CONFIG_TYPE_INT &&
+	    config_setting_type(v) != CONFIG_TYPE_INT64) {
+		add_error(ctx, config_setting_source_line(v), where,
+		          "must be a whole number, got %s", got);
 		return -EINVAL;
 	}
 	d = number_of(v);
 	if (d < min || d > max) {
-		add_error(ctx, config_setting_source_line(v), where, "must be %u..%u, got %s", min, max,
-			  got);
+		add_error(ctx, config_setting_source_line(v), where, "must be %u..%u, got %s", min,
+		          max, got);
 		return -EINVAL;
 	}
 	*ret = (unsigned)d;
@@ -319,13 +325,14 @@ static int read_uint(struct parse_ctx *ctx, const config_setting_t *v, const cha
 }
 
 static int read_string(struct parse_ctx *ctx, const config_setting_t *v, const char *where,
-		       char **ret)
+                       char **ret)
 {
 	char got[128], *s;
 
 	if (config_setting_type(v) != CONFIG_TYPE_STRING) {
 		describe_value(v, got, sizeof(got));
-		add_error(ctx, config_setting_source_line(v), where, "must be a string, got %s", got);
+		add_error(ctx, config_setting_source_line(v), where, "must be a string, got %s",
+		          got);
 		return -EINVAL;
 	}
 	s = strdup(config_setting_get_string(v));
@@ -344,14 +351,14 @@ static bool valid_name(const char *s)
 	if (n == 0 || n > 64)
 		return false;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '_' || *s == '-'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
 			return false;
 	return true;
 }
 
 static int read_name(struct parse_ctx *ctx, const config_setting_t *v, const char *where,
-		     char **ret)
+                     char **ret)
 {
 	int r = read_string(ctx, v, where, ret);
 
@@ -359,7 +366,7 @@ static int read_name(struct parse_ctx *ctx, const config_setting_t *v, const cha
 		return r;
 	if (!valid_name(*ret)) {
 		add_error(ctx, config_setting_source_line(v), where,
-			  "must be 1-64 letters, digits, '-' or '_', got \"%s\"", *ret);
+		          "must be 1-64 letters, digits, '-' or '_', got \"%s\"", *ret);
 		return -EINVAL;
 	}
 	return 0;
@@ -381,9 +388,10 @@ static void parse_daemon(struct parse_ctx *ctx, const config_setting_t *g, struc
 
 		snprintf(where, sizeof(where), "daemon.%s", key);
 		if (strcmp(key, "report_dir") == 0) {
-			if (read_string(ctx, v, where, &d->report_dir) == 0 && d->report_dir[0] != '/')
+			if (read_string(ctx, v, where, &d->report_dir) == 0 &&
+			    d->report_dir[0] != '/')
 				add_error(ctx, config_setting_source_line(v), where,
-					  "must be an absolute path, got \"%s\"", d->report_dir);
+				          "must be an absolute path, got \"%s\"", d->report_dir);
 		} else if (strcmp(key, "keep_reports") == 0) {
 			read_uint(ctx, v, where, 1, 1000000, &d->keep_reports);
 		} else if (strcmp(key, "sample_interval_ms") == 0) {
@@ -399,13 +407,15 @@ static void parse_daemon(struct parse_ctx *ctx, const config_setting_t *g, struc
 }
 
 static int parse_command(struct parse_ctx *ctx, const config_setting_t *v, const char *where,
-			 struct server_config *s)
+                         struct server_config *s)
 {
 	int n = config_setting_length(v);
 
-	if (config_setting_type(v) != CONFIG_TYPE_ARRAY && config_setting_type(v) != CONFIG_TYPE_LIST) {
-		add_error(ctx, config_setting_source_line(v), where,
-			  "must be a list of strings, e.g. [\"/path/server\", \"--port\", \"{port}\"]");
+	if (config_setting_type(v) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(v) != CONFIG_TYPE_LIST) {
+		add_error(
+		    ctx, config_setting_source_line(v), where,
+		    "must be a list of strings, e.g. [\"/path/server\", \"--port\", \"{port}\"]");
 		return -EINVAL;
 	}
 	if (n < 1) {
@@ -426,21 +436,22 @@ static int parse_command(struct parse_ctx *ctx, const config_setting_t *v, const
 	if (s->command[0][0] != '/' && strncmp(s->command[0], "{servers_dir}", 13) != 0 &&
 	    strncmp(s->command[0], "{bin_dir}", 9) != 0)
 		add_error(ctx, config_setting_source_line(v), where,
-			  "the program must be an absolute path (or start with {servers_dir}), got "
-			  "\"%s\"",
-			  s->command[0]);
+		          "the program must be an absolute path (or start with {servers_dir}), got "
+		          "\"%s\"",
+		          s->command[0]);
 	return 0;
 }
 
 static void parse_server(struct parse_ctx *ctx, const config_setting_t *g, size_t index,
-			 struct server_config *s)
+                         struct server_config *s)
 {
 	char where[128];
 	bool builtin = false, have_port = false;
 	int kinds = 0;
 
-	*s = (struct server_config){ .threads = 1, .ready_timeout = 10,
-				     .line = config_setting_source_line(g) };
+	*s = (struct server_config){ .threads = 1,
+		                     .ready_timeout = 10,
+		                     .line = config_setting_source_line(g) };
 	if (!config_setting_is_group(g)) {
 		snprintf(where, sizeof(where), "servers.[%zu]", index);
 		add_error(ctx, s->line, where, "must be a group { name = ...; ... }");
@@ -458,7 +469,7 @@ static void parse_server(struct parse_ctx *ctx, const config_setting_t *g, size_
 		} else if (strcmp(key, "builtin") == 0) {
 			if (config_setting_type(v) != CONFIG_TYPE_BOOL)
 				add_error(ctx, config_setting_source_line(v), where,
-					  "must be true or false");
+				          "must be true or false");
 			else if ((builtin = config_setting_get_bool(v)))
 				kinds++;
 		} else if (strcmp(key, "command") == 0) {
@@ -469,7 +480,7 @@ static void parse_server(struct parse_ctx *ctx, const config_setting_t *g, size_
 				kinds++;
 				if (strncmp(s->url, "ws://", 5) != 0)
 					add_error(ctx, config_setting_source_line(v), where,
-						  "must be a ws:// URL, got \"%s\"", s->url);
+					          "must be a ws:// URL, got \"%s\"", s->url);
 			}
 		} else if (strcmp(key, "port") == 0) {
 			have_port = true; /* a bad value is reported here, once */
@@ -479,7 +490,7 @@ static void parse_server(struct parse_ctx *ctx, const config_setting_t *g, size_
 		} else if (strcmp(key, "ready_timeout") == 0) {
 			if (!is_number(v) || number_of(v) < 0.1 || number_of(v) > 600)
 				add_error(ctx, config_setting_source_line(v), where,
-					  "must be 0.1..600 seconds");
+				          "must be 0.1..600 seconds");
 			else
 				s->ready_timeout = number_of(v);
 		} else {
@@ -490,8 +501,9 @@ static void parse_server(struct parse_ctx *ctx, const config_setting_t *g, size_
 	if (!s->name)
 		add_error(ctx, s->line, where, "missing name");
 	if (kinds != 1)
-		add_error(ctx, s->line, where,
-			  "needs exactly one of builtin = true, command = [...] or url = \"ws://...\"");
+		add_error(
+		    ctx, s->line, where,
+		    "needs exactly one of builtin = true, command = [...] or url = \"ws://...\"");
 	s->kind = builtin ? SERVER_BUILTIN : s->command ? SERVER_COMMAND : SERVER_URL;
 	if (s->kind != SERVER_URL && !have_port && kinds == 1)
 		add_error(ctx, s->line, where, "needs a port (1024..65535) to run the server on");
@@ -502,14 +514,14 @@ static void parse_server(struct parse_ctx *ctx, const config_setting_t *g, size_
 			placeholder = placeholder || strstr(*a, "{port}");
 		if (!placeholder)
 			add_error(ctx, s->line, where,
-				  "command must pass the port with a \"{port}\" placeholder");
+			          "command must pass the port with a \"{port}\" placeholder");
 	}
 	if (!s->language)
 		s->language = strdup(s->kind == SERVER_BUILTIN ? "c" : "unknown");
 }
 
 static void parse_scenario(struct parse_ctx *ctx, const config_setting_t *g, size_t index,
-			   struct scenario_config *s)
+                           struct scenario_config *s)
 {
 	char where[128], err[256];
 	int line = config_setting_source_line(g);
@@ -533,11 +545,12 @@ static void parse_scenario(struct parse_ctx *ctx, const config_setting_t *g, siz
 			continue;
 		}
 		if (config_setting_type(v) == CONFIG_TYPE_STRING)
-			r = scenario_set_string(s, key, config_setting_get_string(v), err, sizeof(err));
+			r = scenario_set_string(s, key, config_setting_get_string(v), err,
+			                        sizeof(err));
 		else if (is_number(v))
 			r = scenario_set_number(s, key, number_of(v),
-						config_setting_type(v) != CONFIG_TYPE_FLOAT, err,
-						sizeof(err));
+			                        config_setting_type(v) != CONFIG_TYPE_FLOAT, err,
+			                        sizeof(err));
 		else {
 			r = scenario_field(key) ? -EINVAL : -ENOENT;
 			snprintf(err, sizeof(err), "must be a number or a string");
@@ -554,7 +567,7 @@ static void parse_scenario(struct parse_ctx *ctx, const config_setting_t *g, siz
 		char *colon = strchr(err, ':');
 
 		snprintf(where, sizeof(where), "scenarios.[%zu].%.*s", index,
-			 colon ? (int)(colon - err) : 0, err);
+		         colon ? (int)(colon - err) : 0, err);
 		add_error(ctx, line, where, "%s", colon ? colon + 2 : err);
 	}
 }
@@ -569,8 +582,8 @@ static void check_unique(struct parse_ctx *ctx, struct wsbench_config *c)
 
 				snprintf(where, sizeof(where), "servers.[%zu].name", i);
 				add_error(ctx, c->servers[i].line, where,
-					  "duplicate server name \"%s\" (first at line %d)",
-					  c->servers[i].name, c->servers[j].line);
+				          "duplicate server name \"%s\" (first at line %d)",
+				          c->servers[i].name, c->servers[j].line);
 			}
 	for (size_t i = 0; i < c->n_scenarios; i++)
 		for (size_t j = 0; j < i; j++)
@@ -580,8 +593,8 @@ static void check_unique(struct parse_ctx *ctx, struct wsbench_config *c)
 
 				snprintf(where, sizeof(where), "scenarios.[%zu].name", i);
 				add_error(ctx, c->scenarios[i].line, where,
-					  "duplicate scenario name \"%s\" (first at line %d)",
-					  c->scenarios[i].name, c->scenarios[j].line);
+				          "duplicate scenario name \"%s\" (first at line %d)",
+				          c->scenarios[i].name, c->scenarios[j].line);
 			}
 	for (size_t i = 0; i < c->n_servers; i++)
 		for (size_t j = 0; j < i; j++)
@@ -590,13 +603,14 @@ static void check_unique(struct parse_ctx *ctx, struct wsbench_config *c)
 
 				snprintf(where, sizeof(where), "servers.[%zu].port", i);
 				add_error(ctx, c->servers[i].line, where,
-					  "port %u is already used by server \"%s\"", c->servers[i].port,
-					  c->servers[j].name ? c->servers[j].name : "?");
+				          "port %u is already used by server \"%s\"",
+				          c->servers[i].port,
+				          c->servers[j].name ? c->servers[j].name : "?");
 			}
 }
 
 static int parse_list(struct parse_ctx *ctx, const config_t *cf, const char *name, size_t elem,
-		      void **ret, size_t *n)
+                      void **ret, size_t *n)
 {
 	config_setting_t *list = config_lookup(cf, name);
 
@@ -605,7 +619,8 @@ static int parse_list(struct parse_ctx *ctx, const config_t *cf, const char *nam
 	if (!list)
 		return 0;
 	if (!config_setting_is_list(list) && !config_setting_is_array(list)) {
-		add_error(ctx, config_setting_source_line(list), name, "must be a list ( {...}, {...} )");
+		add_error(ctx, config_setting_source_line(list), name,
+		          "must be a list ( {...}, {...} )");
 		return 0;
 	}
 	*n = (size_t)config_setting_length(list);
@@ -623,7 +638,7 @@ static void check_top_level(struct parse_ctx *ctx, const config_t *cf)
 
 		if (strcmp(key, "daemon") && strcmp(key, "servers") && strcmp(key, "scenarios"))
 			add_error(ctx, config_setting_source_line(v), key,
-				  "unknown section (expected daemon, servers, scenarios)");
+			          "unknown section (expected daemon, servers, scenarios)");
 	}
 }
 
@@ -665,23 +680,27 @@ static int parse_all(struct parse_ctx *ctx, const config_t *cf, struct wsbench_c
 		return r;
 	c->servers = list;
 	for (size_t i = 0; i < c->n_servers; i++)
-		parse_server(ctx, config_setting_get_elem(config_lookup(cf, "servers"), (unsigned)i), i,
-			     &c->servers[i]);
-	r = parse_list(ctx, cf, "scenarios", sizeof(struct scenario_config), &list, &c->n_scenarios);
+		parse_server(ctx,
+		             config_setting_get_elem(config_lookup(cf, "servers"), (unsigned)i), i,
+		             &c->servers[i]);
+	r = parse_list(ctx, cf, "scenarios", sizeof(struct scenario_config), &list,
+	               &c->n_scenarios);
 	if (r < 0)
 		return r;
 	c->scenarios = list;
 	for (size_t i = 0; i < c->n_scenarios; i++)
-		parse_scenario(ctx, config_setting_get_elem(config_lookup(cf, "scenarios"), (unsigned)i),
-			       i, &c->scenarios[i]);
+		parse_scenario(ctx,
+		               config_setting_get_elem(config_lookup(cf, "scenarios"), (unsigned)i),
+		               i, &c->scenarios[i]);
 	check_unique(ctx, c);
 	if (c->n_servers == 0)
 		add_error(ctx, 1, "servers", "at least one server must be declared");
 	if (!c->daemon.default_server && c->n_servers && c->servers[0].name)
 		c->daemon.default_server = strdup(c->servers[0].name);
-	if (c->daemon.default_server && c->n_servers && !config_find_server(c, c->daemon.default_server))
+	if (c->daemon.default_server && c->n_servers &&
+	    !config_find_server(c, c->daemon.default_server))
 		add_error(ctx, d ? config_setting_source_line(d) : 1, "daemon.default_server",
-			  "no server is named \"%s\"", c->daemon.default_server);
+		          "no server is named \"%s\"", c->daemon.default_server);
 	return 0;
 }
 
@@ -698,15 +717,16 @@ int config_load(const char *path, struct wsbench_config **ret, struct config_err
 	c->refs = 1;
 	c->path = strdup(path);
 	c->daemon = (struct daemon_config){ .report_dir = strdup(DEFAULT_REPORT_DIR),
-					    .keep_reports = 200,
-					    .sample_interval_ms = 1000,
-					    .max_queued_runs = 16 };
+		                            .keep_reports = 200,
+		                            .sample_interval_ms = 1000,
+		                            .max_queued_runs = 16 };
 	config_init(&cf);
 	if (!config_read_file(&cf, path)) {
 		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
 			add_error(&ctx, 0, "file", "cannot be read: %m");
 		else
-			add_error(&ctx, config_error_line(&cf), "syntax", "%s", config_error_text(&cf));
+			add_error(&ctx, config_error_line(&cf), "syntax", "%s",
+			          config_error_text(&cf));
 		config_destroy(&cf);
 		config_free(c);
 		return -EINVAL;
@@ -791,8 +811,9 @@ char *config_dump(const struct wsbench_config *c)
 {
 	struct buf b = { 0 };
 
-	out(&b, "daemon: {\n  report_dir = \"%s\";\n  keep_reports = %u;\n"
-		"  sample_interval_ms = %u;\n  default_server = \"%s\";\n  max_queued_runs = %u;\n};\n",
+	out(&b,
+	    "daemon: {\n  report_dir = \"%s\";\n  keep_reports = %u;\n"
+	    "  sample_interval_ms = %u;\n  default_server = \"%s\";\n  max_queued_runs = %u;\n};\n",
 	    c->daemon.report_dir, c->daemon.keep_reports, c->daemon.sample_interval_ms,
 	    c->daemon.default_server ? c->daemon.default_server : "", c->daemon.max_queued_runs);
 	out(&b, "servers = (\n");
@@ -817,14 +838,18 @@ char *config_dump(const struct wsbench_config *c)
 	for (size_t i = 0; i < c->n_scenarios; i++) {
 		const struct scenario_config *s = &c->scenarios[i];
 
-		out(&b, "  { name = \"%s\"; clients = %u; ramp_up = %g; pattern = \"%s\"; rate = %g; ",
-		    s->name, s->clients, s->ramp_up, s->pattern, s->rate);
+		out(&b, "  { name = \"%s\"; ", s->name);
+		if (s->description)
+			out(&b, "description = \"%s\"; ", s->description);
+		out(&b, "clients = %u; ramp_up = %g; pattern = \"%s\"; rate = %g; ", s->clients,
+		    s->ramp_up, s->pattern, s->rate);
 		if (s->rate_end >= 0)
 			out(&b, "rate_end = %g; ", s->rate_end);
 		if (strcmp(s->pattern, "burst") == 0)
 			out(&b, "burst = %u; interval = %g; ", s->burst, s->interval);
-		out(&b, "duration = %g; warmup = %g; message_size = %u; message_type = \"%s\"; "
-			"drain_timeout = %g; }%s\n",
+		out(&b,
+		    "duration = %g; warmup = %g; message_size = %u; message_type = \"%s\"; "
+		    "drain_timeout = %g; }%s\n",
 		    s->duration, s->warmup, s->message_size, s->message_type, s->drain_timeout,
 		    i + 1 < c->n_scenarios ? "," : "");
 	}

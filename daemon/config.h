@@ -85,7 +85,7 @@ struct wsbench_config *config_unref(struct wsbench_config *c);
 
 const struct server_config *config_find_server(const struct wsbench_config *c, const char *name);
 const struct scenario_config *config_find_scenario(const struct wsbench_config *c,
-						   const char *name);
+                                                   const char *name);
 
 /* The configuration in normal form (every value explicit). Return: malloc'd. */
 char *config_dump(const struct wsbench_config *c);
@@ -104,9 +104,9 @@ enum scenario_value_type { VALUE_UINT, VALUE_DOUBLE, VALUE_STRING };
  * Return: 0, -ENOENT for an unknown key, -EINVAL for a bad type or value.
  */
 int scenario_set_number(struct scenario_config *s, const char *key, double value, bool integral,
-			char *err, size_t errlen);
+                        char *err, size_t errlen);
 int scenario_set_string(struct scenario_config *s, const char *key, const char *value, char *err,
-			size_t errlen);
+                        size_t errlen);
 
 /* Cross-setting rules; returns 0 or -EINVAL with @err ("SETTING: problem"). */
 int scenario_check(const struct scenario_config *s, char *err, size_t errlen);

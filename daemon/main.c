@@ -34,20 +34,20 @@ struct options {
 };
 
 static const char usage[] =
-	"usage: wsbenchd [OPTIONS]\n"
-	"\n"
-	"WebSocket benchmark daemon: hosts echo servers and runs scenarios over D-Bus.\n"
-	"\n"
-	"  -c, --config FILE       configuration (default " WSBENCH_DEFAULT_CONFIG ")\n"
-	"      --check-config      validate the configuration and exit (0 valid, 1 not)\n"
-	"      --dump-config       with --check-config: print it in normal form\n"
-	"      --system            serve on the system bus (default)\n"
-	"      --user              serve on the user's session bus\n"
-	"      --bus-address ADDR  serve on the bus at ADDR (tests, demos)\n"
-	"  -h, --help, --version\n"
-	"\n"
-	"Environment: WSBENCH_ECHO, WSBENCH_LOAD and WSBENCH_SERVERS_DIR override where\n"
-	"wsbench-echo, wsbench-load and the reference servers are found.\n";
+    "usage: wsbenchd [OPTIONS]\n"
+    "\n"
+    "WebSocket benchmark daemon: hosts echo servers and runs scenarios over D-Bus.\n"
+    "\n"
+    "  -c, --config FILE       configuration (default " WSBENCH_DEFAULT_CONFIG ")\n"
+    "      --check-config      validate the configuration and exit (0 valid, 1 not)\n"
+    "      --dump-config       with --check-config: print it in normal form\n"
+    "      --system            serve on the system bus (default)\n"
+    "      --user              serve on the user's session bus\n"
+    "      --bus-address ADDR  serve on the bus at ADDR (tests, demos)\n"
+    "  -h, --help, --version\n"
+    "\n"
+    "Environment: WSBENCH_ECHO, WSBENCH_LOAD and WSBENCH_SERVERS_DIR override where\n"
+    "wsbench-echo, wsbench-load and the reference servers are found.\n";
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -93,10 +93,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			printf("wsbenchd %s\n", WSBENCH_VERSION);
 			exit(0);
 		case ':':
-			fprintf(stderr, "wsbenchd: option '%s' needs a value\n%s", argv[optind - 1], usage);
+			fprintf(stderr, "wsbenchd: option '%s' needs a value\n%s", argv[optind - 1],
+			        usage);
 			return -EINVAL;
 		default:
-			fprintf(stderr, "wsbenchd: unknown option '%s'\n%s", argv[optind - 1], usage);
+			fprintf(stderr, "wsbenchd: unknown option '%s'\n%s", argv[optind - 1],
+			        usage);
 			return -EINVAL;
 		}
 	}
@@ -117,7 +119,7 @@ static int check_config(const struct options *o)
 		for (size_t i = 0; i < errors.n; i++)
 			fprintf(stderr, "%s\n", errors.lines[i]);
 		fprintf(stderr, "wsbenchd: %s: %zu error%s, configuration not valid\n", o->config,
-			errors.n, errors.n == 1 ? "" : "s");
+		        errors.n, errors.n == 1 ? "" : "s");
 		config_errors_clear(&errors);
 		return 1;
 	}
@@ -126,8 +128,8 @@ static int check_config(const struct options *o)
 		fputs(dump ? dump : "", stdout);
 		free(dump);
 	} else {
-		printf("%s: configuration OK (%zu servers, %zu scenarios)\n", o->config, c->n_servers,
-		       c->n_scenarios);
+		printf("%s: configuration OK (%zu servers, %zu scenarios)\n", o->config,
+		       c->n_servers, c->n_scenarios);
 	}
 	config_unref(c);
 	return 0;
@@ -257,15 +259,17 @@ static int run_daemon(const struct options *o)
 	if (sd_watchdog_enabled(false, &m->watchdog_usec) > 0) {
 		sd_event_now(event, CLOCK_MONOTONIC, &now);
 		sd_event_add_time(event, &m->watchdog_timer, CLOCK_MONOTONIC,
-				  now + m->watchdog_usec / 2, 0, on_watchdog, m);
+		                  now + m->watchdog_usec / 2, 0, on_watchdog, m);
 		sd_event_source_set_enabled(m->watchdog_timer, SD_EVENT_ON);
 	}
 	/* The bus name is ours: clients can talk to us now. */
 	sd_notify(0, "READY=1");
 	manager_notify_status(m);
-	log_info("ready on the %s bus as %s", o->bus == BUS_USER ? "user" :
-					       o->bus == BUS_ADDRESS ? "given" : "system",
-		 "org.wsbench1");
+	log_info("ready on the %s bus as %s",
+	         o->bus == BUS_USER      ? "user"
+	         : o->bus == BUS_ADDRESS ? "given"
+	                                 : "system",
+	         "org.wsbench1");
 	r = sd_event_loop(event);
 out:
 	manager_free(m);

@@ -75,7 +75,7 @@ int manager_reload(struct manager *m, char **error)
 		r = report_store_open(c->daemon.report_dir, &store);
 		if (r < 0) {
 			if (asprintf(error, "%s: daemon.report_dir: cannot use \"%s\": %s", c->path,
-				     c->daemon.report_dir, strerror(-r)) < 0)
+			             c->daemon.report_dir, strerror(-r)) < 0)
 				*error = NULL;
 			log_error("%s", *error ? *error : "cannot open the report directory");
 			config_unref(c);
@@ -88,7 +88,7 @@ int manager_reload(struct manager *m, char **error)
 	config_unref(m->config);
 	m->config = c;
 	log_info("configuration loaded from %s: %zu servers, %zu scenarios", c->path, c->n_servers,
-		 c->n_scenarios);
+	         c->n_scenarios);
 	sd_notify(0, "READY=1");
 	manager_notify_status(m);
 	return 0;
@@ -135,7 +135,7 @@ int manager_add_run(struct manager *m, struct run *r)
 	m->runs = grown;
 	m->runs[m->n_runs++] = r;
 	log_info("run %s queued: scenario %s, server %s%s%s", r->id, r->scenario.name,
-		 r->server->name, r->overrides[0] ? ", overrides " : "", r->overrides);
+	         r->server->name, r->overrides[0] ? ", overrides " : "", r->overrides);
 	start_next(m);
 	return 0;
 }
@@ -155,10 +155,11 @@ void manager_notify_status(struct manager *m)
 
 	if (m->active)
 		snprintf(status, sizeof(status), "STATUS=Run %s: %s on %s, %s, %u queued",
-			 m->active->id, m->active->scenario.name, m->active->server->name,
-			 run_state_to_string(m->active->state), manager_queued(m));
+		         m->active->id, m->active->scenario.name, m->active->server->name,
+		         run_state_to_string(m->active->state), manager_queued(m));
 	else
 		snprintf(status, sizeof(status), "STATUS=Idle, %zu scenarios, %zu servers",
-			 m->config ? m->config->n_scenarios : 0, m->config ? m->config->n_servers : 0);
+		         m->config ? m->config->n_scenarios : 0,
+		         m->config ? m->config->n_servers : 0);
 	sd_notify(0, status);
 }

@@ -416,7 +416,7 @@ static char *report_file_name(const struct report_store *s, const struct run *r)
 	for (int n = 1; n < 1000; n++) {
 		free(path);
 		if (asprintf(&path, n == 1 ? "%s/%s_%s_%s.json" : "%s/%s_%s_%s-%d.json", s->dir,
-			     r->scenario.name, r->server->language, stamp, n) < 0)
+		             r->scenario.name, r->server->language, stamp, n) < 0)
 			return NULL;
 		if (stat(path, &st) < 0)
 			return path;

@@ -37,8 +37,7 @@ struct report_store *report_store_free(struct report_store *s);
  * @keep: how many reports to keep; older ones are removed.
  * Return: 0 with the file's path in *@ret_path, or a negative errno.
  */
-int report_store_write(struct report_store *s, const struct run *r, unsigned keep,
-		       char **ret_path);
+int report_store_write(struct report_store *s, const struct run *r, unsigned keep, char **ret_path);
 
 const struct report_entry *report_store_find(const struct report_store *s, const char *id);
 

@@ -27,13 +27,13 @@
 #include "run.h"
 #include "wsbench-dbus.h"
 
-#define STOP_GRACE_USEC (5 * 1000000ULL)
+#define STOP_GRACE_USEC     (5 * 1000000ULL)
 #define PROBE_INTERVAL_USEC (100 * 1000ULL)
 
 static const char *const state_names[] = {
-	[RUN_QUEUED] = "queued",       [RUN_STARTING] = "starting", [RUN_CONNECTING] = "connecting",
-	[RUN_RUNNING] = "running",     [RUN_DRAINING] = "draining", [RUN_FINISHED] = "finished",
-	[RUN_FAILED] = "failed",       [RUN_CANCELLED] = "cancelled",
+	[RUN_QUEUED] = "queued",   [RUN_STARTING] = "starting",   [RUN_CONNECTING] = "connecting",
+	[RUN_RUNNING] = "running", [RUN_DRAINING] = "draining",   [RUN_FINISHED] = "finished",
+	[RUN_FAILED] = "failed",   [RUN_CANCELLED] = "cancelled",
 };
 
 const char *run_state_to_string(enum run_state s)
@@ -82,7 +82,7 @@ static char *make_id(struct manager *m)
 }
 
 int run_new(struct manager *m, const struct server_config *server,
-	    const struct scenario_config *scenario, const char *overrides, struct run **ret)
+            const struct scenario_config *scenario, const char *overrides, struct run **ret)
 {
 	struct run *r = calloc(1, sizeof(*r));
 
@@ -151,7 +151,7 @@ static void finalize(struct run *r)
 	if (r->start_wall_ns) {
 		r->state = final; /* the report records the final state */
 		k = report_store_write(r->manager->reports, r, r->config->daemon.keep_reports,
-				       &r->report_path);
+		                       &r->report_path);
 		if (k < 0)
 			log_error_errno(k, "run %s: cannot write the report", r->id);
 		r->state = RUN_DRAINING; /* so set_state() announces the change */
@@ -240,7 +240,8 @@ static void load_exited(struct child *c, const siginfo_t *si, void *userdata)
 	r->load_done = true;
 	/* 0: clean, 3: completed with errors (counted in the report), 130:
 	 * interrupted (our cancel or a server failure). */
-	if (r->load_exit != 0 && r->load_exit != 3 && !(r->load_exit == 130 && (r->cancel_requested || r->failure)))
+	if (r->load_exit != 0 && r->load_exit != 3 &&
+	    !(r->load_exit == 130 && (r->cancel_requested || r->failure)))
 		fail(r, "wsbench-load exited with status %d", r->load_exit);
 	else if (!r->result && !r->cancel_requested)
 		fail(r, "wsbench-load printed no result");
@@ -266,9 +267,10 @@ static int sample_one(struct sample_series *s, pid_t pid, int64_t wall, int64_t 
 	v = &s->v[s->n++];
 	v->wall_ns = wall;
 	v->rss_bytes = ps.rss_bytes;
-	v->cpu_percent = s->have_prev && mono > s->prev_mono_ns
-				 ? (double)(ps.cpu_ns - s->prev_cpu_ns) / (double)(mono - s->prev_mono_ns) * 100.0
-				 : 0.0;
+	v->cpu_percent =
+	    s->have_prev && mono > s->prev_mono_ns
+	        ? (double)(ps.cpu_ns - s->prev_cpu_ns) / (double)(mono - s->prev_mono_ns) * 100.0
+	        : 0.0;
 	s->prev_cpu_ns = ps.cpu_ns;
 	s->prev_mono_ns = mono;
 	s->have_prev = true;
@@ -293,8 +295,8 @@ static void start_sampling(struct run *r)
 	uint64_t now;
 
 	sd_event_now(r->manager->event, CLOCK_MONOTONIC, &now);
-	if (sd_event_add_time(r->manager->event, &r->sample_timer, CLOCK_MONOTONIC, now, 0, on_sample,
-			      r) >= 0)
+	if (sd_event_add_time(r->manager->event, &r->sample_timer, CLOCK_MONOTONIC, now, 0,
+	                      on_sample, r) >= 0)
 		sd_event_source_set_enabled(r->sample_timer, SD_EVENT_ON);
 }
 
@@ -372,12 +374,13 @@ static void server_exited(struct child *c, const siginfo_t *si, void *userdata)
 	if (r->cancel_requested)
 		; /* we stopped it */
 	else if (r->state == RUN_STARTING)
-		fail(r, "server %s exited with status %d before it was ready", r->server->name, code);
+		fail(r, "server %s exited with status %d before it was ready", r->server->name,
+		     code);
 	else if (!r->load_done)
 		fail(r, "server %s exited with status %d during the run", r->server->name, code);
 	else if (code != 0 && r->load_done && !r->failure)
 		log_warning("run %s: server %s exited with status %d when stopped", r->id,
-			    r->server->name, code);
+		            r->server->name, code);
 	if (child_running(r->load_child))
 		child_stop(r->load_child, STOP_GRACE_USEC); /* it prints what it measured */
 	maybe_finalize(r);
@@ -400,7 +403,8 @@ static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 static int on_probe(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct run *r = userdata;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)r->server->port) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		                  .sin_port = htons((uint16_t)r->server->port) };
 	int fd, k;
 
 	if (r->state != RUN_STARTING || !child_running(r->server_child))
@@ -412,7 +416,7 @@ static int on_probe(sd_event_source *s, uint64_t usec, void *userdata)
 		close(fd);
 	if (k == 0) {
 		log_info("run %s: %s accepts connections on port %u", r->id, r->server->name,
-			 r->server->port);
+		         r->server->port);
 		start_load(r);
 		return 0;
 	}
@@ -434,7 +438,7 @@ static char *expand(const char *arg, const struct run *r)
 			char *next;
 
 			if (asprintf(&next, "%.*s%s%s", (int)(p - out), out, vals[k],
-				     p + strlen(keys[k])) < 0) {
+			             p + strlen(keys[k])) < 0) {
 				free(out);
 				return NULL;
 			}
@@ -473,10 +477,10 @@ static int start_server(struct run *r)
 		return k;
 	sd_event_now(r->manager->event, CLOCK_MONOTONIC, &now);
 	sd_event_add_time(r->manager->event, &r->ready_timer, CLOCK_MONOTONIC,
-			  now + (uint64_t)(s->ready_timeout * 1e6), 0, on_ready_timeout, r);
+	                  now + (uint64_t)(s->ready_timeout * 1e6), 0, on_ready_timeout, r);
 	if (s->kind == SERVER_COMMAND)
 		sd_event_add_time(r->manager->event, &r->probe_timer, CLOCK_MONOTONIC,
-				  now + 2 * PROBE_INTERVAL_USEC, 0, on_probe, r);
+		                  now + 2 * PROBE_INTERVAL_USEC, 0, on_probe, r);
 	start_sampling(r);
 	return 0;
 }
@@ -510,7 +514,8 @@ int run_cancel(struct run *r)
 		return 0;
 	}
 	if (child_running(r->load_child))
-		child_stop(r->load_child, STOP_GRACE_USEC); /* SIGTERM: it prints a partial result */
+		child_stop(r->load_child,
+		           STOP_GRACE_USEC); /* SIGTERM: it prints a partial result */
 	else
 		stop_server(r);
 	return 0;

@@ -69,8 +69,8 @@ struct run {
 	uint64_t sent, received, errors;
 	double rate, p99_ms;
 
-	cJSON *result;      /* wsbench-load's result, once it has printed it */
-	int load_exit;      /* exit status, or 128 + signal */
+	cJSON *result; /* wsbench-load's result, once it has printed it */
+	int load_exit; /* exit status, or 128 + signal */
 	bool load_done, server_done;
 	struct sample_series server_samples, client_samples;
 	sd_event_source *sample_timer, *ready_timer, *probe_timer;
@@ -78,7 +78,7 @@ struct run {
 };
 
 int run_new(struct manager *m, const struct server_config *server,
-	    const struct scenario_config *scenario, const char *overrides, struct run **ret);
+            const struct scenario_config *scenario, const char *overrides, struct run **ret);
 struct run *run_free(struct run *r);
 
 /* Starts a queued run. */

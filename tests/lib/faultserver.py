@@ -30,6 +30,7 @@ import hashlib
 import heapq
 import itertools
 import json
+import os
 import signal
 import socket
 import struct
@@ -252,6 +253,11 @@ class Server:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         print(f"READY ws://{self.args.host}:{lsock.getsockname()[1]}/", flush=True)
+        if self.args.exit_after:
+            def crash():
+                print(self.counts.as_json(), flush=True)
+                os._exit(3)
+            threading.Timer(self.args.exit_after, crash).start()
         while not stop.is_set():
             try:
                 sock, _ = lsock.accept()
@@ -273,6 +279,8 @@ def main():
     p.add_argument("--mode", choices=("echo", "delay", "corrupt", "drop"), default="echo")
     p.add_argument("--delay-ms", type=float, default=0.0)
     p.add_argument("--every", type=int, default=0)
+    p.add_argument("--exit-after", type=float, default=0.0,
+                   help="exit with status 3 after this many seconds (a server crash)")
     p.add_argument("--max-message-size", default=None, help="accepted for compatibility")
     args = p.parse_args()
     if args.mode in ("corrupt", "drop") and args.every < 1:

@@ -1,0 +1,463 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Integration tests of wsbenchd and wsbenchctl on a real private dbus-daemon:
+the shipped scenarios against every server, reports checked against a
+counting server, cancel in each state, reloads, bad requests, a crashing
+server, a daemon restart, SIGTERM during a run, sd_notify."""
+
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import servers  # noqa: E402
+from privatebus import SOURCE, Daemon, PrivateBus, ctl, ctl_json  # noqa: E402
+
+FAULT = os.path.join(SOURCE, "tests", "lib", "faultserver.py")
+SHORT = ["--set", "duration=1", "--set", "warmup=0.5", "--set", "drain_timeout=3"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_config(report_dir, extra_scenarios=""):
+    """The shipped configuration, with a private report directory and the
+    test servers added."""
+    with open(os.path.join(SOURCE, "etc", "wsbench.conf")) as f:
+        text = f.read()
+    text = text.replace('report_dir = "/var/lib/wsbench/reports";', f'report_dir = "{report_dir}";')
+    py = sys.executable
+    extra = f''',
+  {{ name = "counting"; language = "python"; port = {free_port()};
+    command = ["{py}", "{FAULT}", "--port", "{{port}}"]; }},
+  {{ name = "dropping"; language = "python"; port = {free_port()};
+    command = ["{py}", "{FAULT}", "--mode", "drop", "--every", "1", "--port", "{{port}}"]; }},
+  {{ name = "crashing"; language = "python"; port = {free_port()};
+    command = ["{py}", "{FAULT}", "--exit-after", "1.5", "--port", "{{port}}"]; }},
+  {{ name = "slow-start"; language = "sh"; port = {free_port()}; ready_timeout = 30.0;
+    command = ["/bin/sh", "-c", "sleep 60 # {{port}}"]; }},
+  {{ name = "nothing-there"; url = "ws://127.0.0.1:{free_port()}/"; }}
+);'''
+    start = text.index("servers = (")
+    end = text.index(");", start)
+    text = text[:end].rstrip() + extra + text[end + 2:]
+    if extra_scenarios:
+        end = text.rindex(");")
+        text = text[:end].rstrip() + ",\n" + extra_scenarios + "\n);\n"
+    return text
+
+
+class DaemonCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="wsbench-test-")
+        cls.reports = os.path.join(cls.tmp, "reports")
+        cls.config = os.path.join(cls.tmp, "wsbench.conf")
+        with open(cls.config, "w") as f:
+            f.write(test_config(cls.reports))
+        cls.bus = PrivateBus().start()
+        cls.daemon = Daemon(cls.bus, cls.config, os.path.join(cls.tmp, "wsbenchd.log")).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        cls.bus.stop()
+        if os.environ.get("WSBENCH_KEEP_TMP"):
+            print(f"kept {cls.tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def start(self, scenario, *args):
+        return ctl_json(self.bus, "start", scenario, *args)["id"]
+
+    def wait(self, run_id, expect="finished"):
+        p = ctl(self.bus, "--json", "wait", run_id, check=False)
+        state = json.loads(p.stdout)["State"]
+        self.assertEqual(state, expect, f"run {run_id}: {p.stdout} {self.daemon.read_log()[-3000:]}")
+        self.assertEqual(p.returncode, 0 if expect == "finished" else 3)
+        return json.loads(p.stdout)
+
+    def report(self, run_id):
+        return ctl_json(self.bus, "report", run_id)
+
+    def wait_state(self, run_id, states, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            p = ctl_json(self.bus, "status", run_id)
+            if p["State"] in states:
+                return p["State"]
+            time.sleep(0.05)
+        self.fail(f"run {run_id} never reached {states}")
+
+    def server_counts(self, run_id, server):
+        """The counting server's own figures, from the daemon's log."""
+        pattern = re.compile(rf"run {run_id}: {server}: (\{{.*\}})")
+        for _ in range(50):
+            m = pattern.findall(self.daemon.read_log())
+            if m:
+                return json.loads(m[-1])
+            time.sleep(0.1)
+        self.fail(f"no counts from {server} for {run_id} in the log")
+
+
+class Listing(DaemonCase):
+    def test_servers_and_scenarios(self):
+        names = [s["name"] for s in ctl_json(self.bus, "list-servers")]
+        self.assertEqual(names[:4], ["c-lws", "go-gorilla", "rust-tungstenite", "node-ws"])
+        scen = {s["name"]: s for s in ctl_json(self.bus, "list-scenarios")}
+        self.assertEqual(set(scen), {"single", "burst-100", "steady-1000", "binary-100",
+                                     "large-messages"})
+        self.assertEqual(scen["burst-100"]["clients"], 100)
+        self.assertEqual(scen["burst-100"]["ramp_up"], 0)
+        self.assertEqual(scen["steady-1000"]["clients"], 1000)
+        self.assertEqual(scen["large-messages"]["message_type"], "binary")
+
+    def test_status(self):
+        s = ctl_json(self.bus, "status")
+        self.assertEqual(s["config"], self.config)
+        self.assertIn("version", s)
+
+
+class SeedScenarios(DaemonCase):
+    def check_report(self, rep, run_id, scenario, server, clients):
+        meta = rep["metadata"]
+        self.assertEqual(meta["id"], run_id)
+        self.assertEqual(meta["scenario"], scenario)
+        self.assertEqual(meta["server"], server)
+        self.assertEqual(meta["state"], "finished")
+        for section in ("metadata", "clientConfig", "serverConfig", "throughput", "latency",
+                        "errors", "resourceUsage", "timeline", "histogram", "client"):
+            self.assertIn(section, rep)
+        m, c = rep["errors"]["messages"], rep["errors"]["connections"]
+        self.assertEqual(c["established"], clients)
+        self.assertEqual(m["sent"], m["received"] + m["lost"] + m["corrupted"])
+        self.assertEqual(m["lost"], 0)
+        self.assertEqual(m["mismatched"], 0)
+        lat = rep["latency"]["corrected"]
+        for k in ("min", "p50", "p90", "p99", "p99_9", "p99_99", "max", "mean", "stddev"):
+            self.assertIn(k, lat)
+        self.assertLessEqual(lat["p50"], lat["p99"])
+        usage = rep["resourceUsage"]
+        self.assertGreater(len(usage["client"]), 0)
+        self.assertRegex(usage["client"][0]["timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        path = ctl_json(self.bus, "status", run_id)["ReportPath"]
+        self.assertTrue(os.path.basename(path).startswith(f"{scenario}_{rep['metadata']['language']}_"))
+        with open(path) as f:
+            self.assertEqual(json.load(f), rep)
+        return usage
+
+    def test_every_seed_scenario_on_every_server(self):
+        available = servers.available_servers()
+        clients = {"single": 1, "burst-100": 100, "steady-1000": 1000, "binary-100": 100,
+                   "large-messages": 10}
+        for server in available:
+            for scenario, n in clients.items():
+                with self.subTest(server=server, scenario=scenario):
+                    run_id = self.start(scenario, "--server", server, *SHORT, "--set", "ramp_up=0.5")
+                    self.wait(run_id)
+                    usage = self.check_report(self.report(run_id), run_id, scenario, server, n)
+                    self.assertGreater(len(usage["server"]), 0, "server was not sampled")
+
+    def test_report_matches_counting_server(self):
+        for scenario, n in (("single", 1), ("burst-100", 100), ("binary-100", 100)):
+            with self.subTest(scenario=scenario):
+                run_id = self.start(scenario, "--server", "counting", *SHORT)
+                self.wait(run_id)
+                rep = self.report(run_id)
+                counts = self.server_counts(run_id, "counting")
+                m = rep["errors"]["messages"]
+                self.assertEqual(m["sent"], counts["received"])
+                self.assertEqual(m["received"], counts["echoed"])
+                self.assertEqual(rep["errors"]["connections"]["established"], counts["connections"])
+                self.assertEqual(counts["connections"], n)
+                self.check_report(rep, run_id, scenario, "counting", n)
+
+    def test_url_server_is_not_sampled(self):
+        run_id = self.start("single", "--server", "nothing-there", *SHORT)
+        self.wait(run_id)
+        rep = self.report(run_id)
+        self.assertEqual(rep["serverConfig"]["kind"], "url")
+        self.assertFalse(rep["serverConfig"]["sampled"])
+        self.assertEqual(rep["resourceUsage"]["server"], [])
+        self.assertEqual(rep["errors"]["connections"]["established"], 0)
+        self.assertGreater(rep["errors"]["connections"]["refused"], 0)
+
+
+class Requests(DaemonCase):
+    def test_unknown_scenario_and_server(self):
+        p = ctl(self.bus, "start", "no-such", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('No scenario named "no-such"', p.stderr)
+        p = ctl(self.bus, "start", "single", "--server", "nope", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('No server named "nope"', p.stderr)
+
+    def test_invalid_overrides(self):
+        for sets, needle in ((["clients=0"], "override clients: must be 1..100000"),
+                             (["colour=blue"], "override colour: unknown setting"),
+                             (["pattern=sine"], "override pattern: must be one of"),
+                             (["clients=1.5"], "override clients: must be a whole number"),
+                             (["pattern=ramp"], "rate_end"),
+                             (["message_size=10"], "message_size")):
+            args = []
+            for s in sets:
+                args += ["--set", s]
+            p = ctl(self.bus, "start", "single", *args, check=False)
+            self.assertEqual(p.returncode, 1, sets)
+            self.assertIn(needle, p.stderr)
+        self.assertEqual(ctl_json(self.bus, "status")["active_run"], "")
+
+    def test_bad_usage_exit_2(self):
+        self.assertEqual(ctl(self.bus, "start", check=False).returncode, 2)
+        self.assertEqual(ctl(self.bus, "frobnicate", check=False).returncode, 2)
+        self.assertEqual(ctl(self.bus, "start", "single", "--set", "novalue", check=False).returncode, 2)
+
+    def test_unknown_run(self):
+        for verb in ("cancel", "report", "status", "wait"):
+            p = ctl(self.bus, verb, "19990101T000000Z_9", check=False)
+            self.assertEqual(p.returncode, 1, verb)
+
+
+class Cancel(DaemonCase):
+    def expect_cancelled(self, run_id, report=True):
+        self.wait(run_id, "cancelled")
+        if report:
+            rep = self.report(run_id)
+            self.assertEqual(rep["metadata"]["state"], "cancelled")
+        else:
+            p = ctl(self.bus, "report", run_id, check=False)
+            self.assertEqual(p.returncode, 1)
+
+    def test_cancel_queued(self):
+        first = self.start("single", "--set", "duration=3")
+        second = self.start("single", *SHORT)
+        self.assertEqual(ctl_json(self.bus, "status", second)["State"], "queued")
+        ctl(self.bus, "cancel", second)
+        self.expect_cancelled(second, report=False)
+        self.wait(first)
+
+    def test_cancel_starting(self):
+        run_id = self.start("single", "--server", "slow-start", *SHORT)
+        self.wait_state(run_id, {"starting"})
+        ctl(self.bus, "cancel", run_id)
+        self.expect_cancelled(run_id)
+
+    def test_cancel_connecting(self):
+        run_id = self.start("burst-100", "--set", "ramp_up=20", *SHORT)
+        self.wait_state(run_id, {"connecting"})
+        time.sleep(0.5)
+        ctl(self.bus, "cancel", run_id)
+        self.expect_cancelled(run_id)
+
+    def test_cancel_running(self):
+        run_id = self.start("burst-100", "--set", "duration=30")
+        self.wait_state(run_id, {"running"})
+        time.sleep(1.2)
+        ctl(self.bus, "cancel", run_id)
+        self.expect_cancelled(run_id)
+        rep = self.report(run_id)
+        self.assertGreater(rep["errors"]["messages"]["received"], 0)
+
+    def test_cancel_draining(self):
+        run_id = self.start("single", "--server", "dropping", "--set", "duration=1",
+                            "--set", "drain_timeout=30")
+        self.wait_state(run_id, {"draining"})
+        ctl(self.bus, "cancel", run_id)
+        self.expect_cancelled(run_id)
+
+    def test_cancel_finished_is_an_error(self):
+        run_id = self.start("single", *SHORT)
+        self.wait(run_id)
+        p = ctl(self.bus, "cancel", run_id, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("already ended", p.stderr)
+
+
+class Failures(DaemonCase):
+    def test_server_crash_fails_the_run_not_the_daemon(self):
+        run_id = self.start("burst-100", "--server", "crashing", "--set", "duration=5")
+        st = self.wait(run_id, "failed")
+        self.assertIn("exited with status 3 during the run", st["FailureReason"])
+        rep = self.report(run_id)
+        self.assertEqual(rep["metadata"]["state"], "failed")
+        self.assertIn("during the run", rep["metadata"]["failure_reason"])
+        # The daemon carries on.
+        self.wait(self.start("single", *SHORT))
+
+    def test_server_that_never_gets_ready(self):
+        run_id = self.start("single", "--server", "slow-start", *SHORT)
+        self.wait_state(run_id, {"starting"})
+        ctl(self.bus, "cancel", run_id)
+        self.wait(run_id, "cancelled")
+
+
+class Reload(DaemonCase):
+    def write_config(self, text):
+        tmp = self.config + ".new"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, self.config)
+
+    def test_good_and_bad_reloads(self):
+        extra = '  { name = "added"; clients = 2; rate = 5.0; duration = 1.0; }'
+        self.write_config(test_config(self.reports, extra))
+        ctl(self.bus, "reload")
+        self.assertIn("added", [s["name"] for s in ctl_json(self.bus, "list-scenarios")])
+        # An invalid file: refused with file:line, the old configuration stays.
+        good = open(self.config).read()
+        self.write_config(good.replace('name = "added"; clients = 2;',
+                                       'name = "added"; clients = 0;'))
+        p = ctl(self.bus, "reload", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertRegex(p.stderr, re.escape(self.config) + r":\d+: scenarios\.\[\d+\]\.clients: "
+                         r"must be 1\.\.100000, got 0")
+        self.assertIn("previous one stays in force", p.stderr)
+        self.assertIn("added", [s["name"] for s in ctl_json(self.bus, "list-scenarios")])
+        self.wait(self.start("added"))
+        # SIGHUP reloads too (the file is valid again).
+        self.write_config(test_config(self.reports))
+        self.daemon.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "added" in [s["name"] for s in ctl_json(self.bus, "list-scenarios")]:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+
+    def test_run_keeps_its_config_across_reload(self):
+        run_id = self.start("burst-100", "--set", "duration=3", "--set", "warmup=0")
+        self.wait_state(run_id, {"running"})
+        self.write_config(test_config(self.reports).replace("clients = 100; ramp_up = 0.0; rate = 10.0;",
+                                                            "clients = 7; ramp_up = 0.0; rate = 10.0;"))
+        ctl(self.bus, "reload")
+        self.wait(run_id)
+        self.assertEqual(self.report(run_id)["clientConfig"]["clients"], 100)
+        scen = {s["name"]: s for s in ctl_json(self.bus, "list-scenarios")}
+        self.assertEqual(scen["burst-100"]["clients"], 7)
+        self.write_config(test_config(self.reports))
+        ctl(self.bus, "reload")
+
+
+class Lifecycle(unittest.TestCase):
+    """Each test runs its own daemon."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="wsbench-test-")
+        self.reports = os.path.join(self.tmp, "reports")
+        self.config = os.path.join(self.tmp, "wsbench.conf")
+        with open(self.config, "w") as f:
+            f.write(test_config(self.reports))
+        self.bus = PrivateBus().start()
+
+    def tearDown(self):
+        self.bus.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def daemon(self, **env):
+        d = Daemon(self.bus, self.config, os.path.join(self.tmp, "wsbenchd.log"), env).start()
+        self.addCleanup(d.stop)
+        return d
+
+    @staticmethod
+    def processes_with(arg):
+        found = []
+        for pid in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    args = f.read().split(b"\0")
+            except OSError:
+                continue
+            if arg.encode() in args:
+                found.append(pid)
+        return found
+
+    def test_restart_keeps_reports(self):
+        d = self.daemon()
+        run_id = ctl_json(self.bus, "start", "single", *SHORT)["id"]
+        ctl(self.bus, "wait", run_id)
+        before = ctl(self.bus, "report", run_id, "--json").stdout
+        self.assertEqual(d.stop(), 0)
+        self.daemon()
+        runs = {r["id"]: r for r in ctl_json(self.bus, "runs")}
+        self.assertIn(run_id, runs)
+        self.assertEqual(runs[run_id]["state"], "finished")
+        self.assertEqual(ctl(self.bus, "report", run_id, "--json").stdout, before)
+        self.assertEqual(len(glob.glob(os.path.join(self.reports, "*.json"))), 1)
+        self.assertEqual(glob.glob(os.path.join(self.reports, ".tmp-*")), [])
+
+    def test_sigterm_cancels_and_writes_the_report(self):
+        d = self.daemon()
+        run_id = ctl_json(self.bus, "start", "burst-100", "--set", "duration=30")["id"]
+        deadline = time.monotonic() + 20
+        while ctl_json(self.bus, "status", run_id)["State"] != "running":
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        time.sleep(1)
+        self.assertEqual(d.stop(), 0)
+        files = glob.glob(os.path.join(self.reports, "burst-100_c_*.json"))
+        self.assertEqual(len(files), 1)
+        with open(files[0]) as f:
+            rep = json.load(f)
+        self.assertEqual(rep["metadata"]["state"], "cancelled")
+        self.assertGreater(rep["errors"]["messages"]["received"], 0)
+        # Nothing of the run is left behind: no server or load process of
+        # this daemon (they are started with these exact arguments).
+        self.assertEqual(self.processes_with(f"--url=ws://127.0.0.1:9001/") +
+                         self.processes_with("--port=9001"), [])
+
+    def test_keep_reports_prunes_the_oldest(self):
+        with open(self.config) as f:
+            text = f.read().replace("keep_reports = 200;", "keep_reports = 2;")
+        with open(self.config, "w") as f:
+            f.write(text)
+        self.daemon()
+        ids = []
+        for _ in range(3):
+            ids.append(ctl_json(self.bus, "start", "single", *SHORT)["id"])
+            ctl(self.bus, "wait", ids[-1])
+        self.assertEqual(len(glob.glob(os.path.join(self.reports, "*.json"))), 2)
+        self.assertEqual(ctl(self.bus, "report", ids[0], check=False).returncode, 1)
+        ctl(self.bus, "report", ids[2])
+
+    def test_sd_notify(self):
+        sock_path = os.path.join(self.tmp, "notify")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.bind(sock_path)
+        s.settimeout(10)
+        self.daemon(NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="400000")
+        got = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (any("READY=1" in g for g in got) and
+                                                    sum("WATCHDOG=1" in g for g in got) >= 2):
+            got.append(s.recv(4096).decode())
+        s.close()
+        self.assertTrue(any("READY=1" in g for g in got), got)
+        self.assertTrue(any(g.startswith("STATUS=") or "\nSTATUS=" in g for g in got), got)
+        self.assertGreaterEqual(sum("WATCHDOG=1" in g for g in got), 2, got)
+
+    def test_invalid_config_refuses_to_start(self):
+        with open(self.config, "w") as f:
+            f.write("scenarios = ( { name = \"x\"; clients = 0; } );\n")
+        d = Daemon(self.bus, self.config, os.path.join(self.tmp, "wsbenchd.log"))
+        with self.assertRaises(RuntimeError):
+            d.start(timeout=5)
+        self.assertIn("scenarios.[0].clients: must be 1..100000, got 0", d.read_log())
+
+
+if __name__ == "__main__":
+    prog = unittest.main(exit=False, verbosity=2)
+    res = prog.result
+    failed = len(res.failures) + len(res.errors)
+    print(f"wsbenchd: {res.testsRun - failed - len(res.skipped)} passed, {failed} failed")
+    sys.exit(1 if failed else 0)

@@ -189,7 +189,8 @@ int report_store_open(const char *dir, struct report_store **ret)
 		free(path);
 	}
 	closedir(d);
-	qsort(s->v, s->n, sizeof(*s->v), entry_cmp);
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), entry_cmp);
 	*ret = s;
 	return 0;
 }

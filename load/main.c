@@ -155,8 +155,8 @@ static void print_progress(struct run_ctx *ctx, const struct load_stats *s,
 		    "\"rate\":%.1f,\"p99_ms\":%.3f,\"p99_so_far_ms\":%.3f,\"errors\":%llu}\n",
 		    p->t, total, phase_name(ctx, now), p->connected, o->clients,
 		    (unsigned long long)s->sent, (unsigned long long)s->received,
-		    (double)p->received, p->p99_ms,
-		    histogram_percentile(&ctx->so_far, 99) / 1000.0, (unsigned long long)errors);
+		    (double)p->received, p->p99_ms, histogram_percentile(&ctx->so_far, 99) / 1000.0,
+		    (unsigned long long)errors);
 		fflush(stdout);
 	} else if (ctx->tty) {
 		fprintf(

@@ -154,9 +154,13 @@ class DelayLine:
                     self.cond.wait(wait - 0.002)
                     continue
                 _, _, conn, data = heapq.heappop(self.heap)
+            # Sleep to within 0.3 ms, then spin: time.sleep() alone can
+            # overshoot by a scheduler tick on a busy machine.
             wait = due - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
+            if wait > 0.0003:
+                time.sleep(wait - 0.0003)
+            while time.monotonic() < due:
+                pass
             if conn.send(data):
                 with self.counts.lock:
                     self.counts.echoed += 1
@@ -285,6 +289,9 @@ def main():
     args = p.parse_args()
     if args.mode in ("corrupt", "drop") and args.every < 1:
         p.error(f"--mode {args.mode} needs --every N (N >= 1)")
+    # Hand the GIL over quickly: the delay line must not wait for a reader
+    # thread's time slice (5 ms by default).
+    sys.setswitchinterval(0.0002)
     Server(args).serve()
     return 0
 

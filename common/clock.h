@@ -2,6 +2,7 @@
 /* Monotonic and wall-clock time in nanoseconds. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -24,3 +25,6 @@ static inline int64_t wall_ns(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
+
+/* ISO 8601 UTC with milliseconds, e.g. 2026-11-28T09:13:24.123Z. */
+void format_iso8601(int64_t wall_ns, char *buf, size_t len);

@@ -71,3 +71,13 @@ int log_errno(enum log_level level, int error, const char *fmt, ...)
 	va_end(ap);
 	return error;
 }
+
+void log_lws_line(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	log_msg(level == 1 ? LOG_LEVEL_ERROR : LOG_LEVEL_WARNING, "libwebsockets: %.*s", (int)n,
+	        line);
+}

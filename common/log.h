@@ -18,6 +18,11 @@ void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 /* Logs with strerror(-error) appended and returns error (negative errno). */
 int log_errno(enum log_level level, int error, const char *fmt, ...) _printf_(3, 4);
 
+/* An emit function for lws_set_log_level(): strips the newline, prefixes
+ * "libwebsockets: " and logs errors (@level 1, LLL_ERR) as errors, the rest
+ * as warnings. */
+void log_lws_line(int level, const char *line);
+
 #define log_error(...)              log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warning(...)            log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
 #define log_info(...)               log_msg(LOG_LEVEL_INFO, __VA_ARGS__)

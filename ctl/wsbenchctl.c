@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus-open.h"
 #include "macro.h"
 #include "wsbench-config.h"
 #include "wsbench-dbus.h"
@@ -78,7 +79,6 @@ static int fail_bus(const char *what, const sd_bus_error *e, int r)
 
 static int connect_bus(sd_bus **ret)
 {
-	sd_bus *bus = NULL;
 	int r;
 
 	switch (arg.bus) {
@@ -89,17 +89,7 @@ static int connect_bus(sd_bus **ret)
 		r = sd_bus_open_system_remote(ret, arg.host);
 		break;
 	case BUS_ADDRESS:
-		r = sd_bus_new(&bus);
-		if (r >= 0)
-			r = sd_bus_set_address(bus, arg.address);
-		if (r >= 0)
-			r = sd_bus_set_bus_client(bus, true);
-		if (r >= 0)
-			r = sd_bus_start(bus);
-		if (r < 0)
-			sd_bus_unref(bus);
-		else
-			*ret = bus;
+		r = bus_open_address(arg.address, ret);
 		break;
 	default:
 		r = sd_bus_open_system(ret);
@@ -250,22 +240,35 @@ static double jnum(const cJSON *o, const char *key)
 
 /* ---- verbs ---------------------------------------------------------------- */
 
-static int verb_list_servers(sd_bus *bus, int argc, char **argv)
+/* Calls a method returning a(sa{sv}); prints it as JSON with --json.
+ * Return: 1 with *@ret set for the caller to print, 0 when printed, < 0. */
+static int fetch_named_list(sd_bus *bus, const char *method, cJSON **ret)
 {
 	sd_bus_message *reply = NULL;
-	cJSON *list, *s;
+	cJSON *list;
+	int r;
 
-	if (call(bus, "ListServers", &reply, NULL) < 0)
-		return EXIT_ERROR;
-	if (read_named_list(reply, &list) < 0) {
-		sd_bus_message_unref(reply);
-		return EXIT_ERROR;
-	}
+	if (call(bus, method, &reply, NULL) < 0)
+		return -EIO;
+	r = read_named_list(reply, &list);
 	sd_bus_message_unref(reply);
+	if (r < 0)
+		return r;
 	if (arg.json) {
 		print_json(list);
-		return EXIT_OK;
+		return 0;
 	}
+	*ret = list;
+	return 1;
+}
+
+static int verb_list_servers(sd_bus *bus, int argc, char **argv)
+{
+	cJSON *list, *s;
+	int r = fetch_named_list(bus, "ListServers", &list);
+
+	if (r <= 0)
+		return r < 0 ? EXIT_ERROR : EXIT_OK;
 	printf("%-20s %-10s %-8s %s\n", "NAME", "LANGUAGE", "KIND", "WHERE");
 	cJSON_ArrayForEach(s, list)
 	{
@@ -284,20 +287,11 @@ static int verb_list_servers(sd_bus *bus, int argc, char **argv)
 
 static int verb_list_scenarios(sd_bus *bus, int argc, char **argv)
 {
-	sd_bus_message *reply = NULL;
 	cJSON *list, *s;
+	int r = fetch_named_list(bus, "ListScenarios", &list);
 
-	if (call(bus, "ListScenarios", &reply, NULL) < 0)
-		return EXIT_ERROR;
-	if (read_named_list(reply, &list) < 0) {
-		sd_bus_message_unref(reply);
-		return EXIT_ERROR;
-	}
-	sd_bus_message_unref(reply);
-	if (arg.json) {
-		print_json(list);
-		return EXIT_OK;
-	}
+	if (r <= 0)
+		return r < 0 ? EXIT_ERROR : EXIT_OK;
 	printf("%-16s %8s %9s %-7s %9s %9s %-7s %s\n", "NAME", "CLIENTS", "RATE/CL", "PATTERN",
 	       "DURATION", "SIZE", "TYPE", "DESCRIPTION");
 	cJSON_ArrayForEach(s, list)

@@ -16,6 +16,7 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include "bus-open.h"
 #include "bus.h"
 #include "config.h"
 #include "log.h"
@@ -144,27 +145,11 @@ static char *tool_path(const char *env, const char *fallback)
 
 static int open_bus(const struct options *o, sd_bus **ret)
 {
-	sd_bus *bus = NULL;
-	int r;
-
 	switch (o->bus) {
 	case BUS_USER:
 		return sd_bus_open_user(ret);
 	case BUS_ADDRESS:
-		r = sd_bus_new(&bus);
-		if (r < 0)
-			return r;
-		r = sd_bus_set_address(bus, o->bus_address);
-		if (r >= 0)
-			r = sd_bus_set_bus_client(bus, true);
-		if (r >= 0)
-			r = sd_bus_start(bus);
-		if (r < 0) {
-			sd_bus_unref(bus);
-			return r;
-		}
-		*ret = bus;
-		return 0;
+		return bus_open_address(o->bus_address, ret);
 	default:
 		return sd_bus_open_system(ret);
 	}

@@ -16,22 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "macro.h"
 #include "report.h"
 #include "run.h"
 #include "wsbench-config.h"
-
-void format_iso8601(int64_t wall_ns, char *buf, size_t len)
-{
-	time_t secs = (time_t)(wall_ns / 1000000000LL);
-	struct tm tm;
-	char base[32];
-
-	gmtime_r(&secs, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03dZ", base, (int)(wall_ns / 1000000 % 1000));
-}
 
 static void entry_free(struct report_entry *e)
 {

@@ -43,6 +43,3 @@ const struct report_entry *report_store_find(const struct report_store *s, const
 
 /* Reads a stored report. Return: 0 with malloc'd JSON, or a negative errno. */
 int report_store_read(const struct report_store *s, const char *id, char **ret);
-
-/* ISO 8601 UTC with milliseconds, e.g. 2026-11-28T09:13:24.123Z. */
-void format_iso8601(int64_t wall_ns, char *buf, size_t len);

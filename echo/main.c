@@ -16,35 +16,10 @@
 #include "echo-options.h"
 #include "echo-worker.h"
 #include "listener.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "recv-guard.h"
 #include "wsbench-config.h"
-
-static void lws_log_emit(int level, const char *line)
-{
-	size_t n = strlen(line);
-
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	log_msg(level == LLL_ERR ? LOG_LEVEL_ERROR : LOG_LEVEL_WARNING, "libwebsockets: %.*s",
-	        (int)n, line);
-}
-
-/* lws sizes its fd tables from the soft limit at context creation; raise it
- * to the hard limit first so large scenarios are not refused early. */
-static size_t raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return 1024;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-		(void)getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	return rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : (size_t)rl.rlim_cur;
-}
 
 static void worker_failed(void)
 {
@@ -91,7 +66,7 @@ static int run(const struct echo_options *o)
 	sigaddset(&mask, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 
-	r = recv_guard_init(raise_fd_limit());
+	r = recv_guard_init(fd_limit_raise());
 	if (r < 0)
 		return log_error_errno(r, "cannot allocate connection table");
 	r = open_listeners(workers, o, &port);
@@ -169,7 +144,7 @@ int main(int argc, char **argv)
 		       lws_get_library_version());
 		return 0;
 	}
-	lws_set_log_level(LLL_ERR | LLL_WARN | (opts.verbose ? LLL_NOTICE : 0), lws_log_emit);
+	lws_set_log_level(LLL_ERR | LLL_WARN | (opts.verbose ? LLL_NOTICE : 0), log_lws_line);
 	if (opts.verbose)
 		log_set_level(LOG_LEVEL_DEBUG);
 	return run(&opts) < 0 ? 1 : 0;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "load-report.h"
 #include "macro.h"
 #include "wsbench-config.h"
@@ -27,16 +28,6 @@ double load_result_rate(const struct load_result *r)
 {
 	return r->measured_seconds > 0 ? (double)r->stats.measured_received / r->measured_seconds
 	                               : 0.0;
-}
-
-static void iso8601(int64_t wall_ns, char *buf, size_t len)
-{
-	time_t secs = (time_t)(wall_ns / 1000000000LL);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_ns / 1000000 % 1000));
 }
 
 static double ms(uint64_t us)
@@ -217,8 +208,8 @@ char *load_report_json(const struct load_result *r, bool pretty)
 	cJSON *root = cJSON_CreateObject(), *lat, *hist;
 	char start[80], end[80], *out;
 
-	iso8601(r->start_wall_ns, start, sizeof(start));
-	iso8601(r->end_wall_ns, end, sizeof(end));
+	format_iso8601(r->start_wall_ns, start, sizeof(start));
+	format_iso8601(r->end_wall_ns, end, sizeof(end));
 	cJSON_AddStringToObject(root, "tool", "wsbench-load");
 	cJSON_AddStringToObject(root, "version", WSBENCH_VERSION);
 	cJSON_AddStringToObject(root, "start", start);

@@ -20,6 +20,7 @@
 #include "load-options.h"
 #include "load-report.h"
 #include "load-worker.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "procstat.h"
 #include "wsbench-config.h"
@@ -43,29 +44,6 @@ static volatile sig_atomic_t interrupted;
 static void on_signal(int sig)
 {
 	interrupted = sig;
-}
-
-static void lws_log_emit(int level, const char *line)
-{
-	size_t n = strlen(line);
-
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	log_warning("libwebsockets: %.*s", (int)n, line);
-}
-
-static long raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return 1024;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-		(void)getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	return rl.rlim_cur == RLIM_INFINITY ? 1L << 20 : (long)rl.rlim_cur;
 }
 
 static unsigned default_threads(unsigned clients)
@@ -538,7 +516,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 
-	fd_limit = raise_fd_limit();
+	fd_limit = (long)fd_limit_raise();
 	fds_needed = (long)opts.clients + FD_OVERHEAD(LOAD_MAX_THREADS);
 	if (fds_needed > fd_limit) {
 		fprintf(
@@ -555,7 +533,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* lws 4.1's logger formats into a static buffer: keep it quiet across threads. */
-	lws_set_log_level(LLL_ERR, lws_log_emit);
+	lws_set_log_level(LLL_ERR, log_lws_line);
 
 	if (opts.find_max_rate) {
 		status = find_max_rate(&opts);

@@ -91,14 +91,31 @@ static int append_sv_strv(sd_bus_message *m, const char *key, char **strv)
 
 /* ---- Manager methods ------------------------------------------------------ */
 
-static int append_server(sd_bus_message *reply, const struct server_config *s)
+/* One (sa{sv}) entry of ListServers/ListScenarios: open it up to the dict. */
+static int open_named_entry(sd_bus_message *reply, const char *name)
 {
 	int r = sd_bus_message_open_container(reply, 'r', "sa{sv}");
 
 	if (r >= 0)
-		r = sd_bus_message_append(reply, "s", s->name);
+		r = sd_bus_message_append(reply, "s", name);
 	if (r >= 0)
 		r = sd_bus_message_open_container(reply, 'a', "{sv}");
+	return r;
+}
+
+static int close_named_entry(sd_bus_message *reply)
+{
+	int r = sd_bus_message_close_container(reply);
+
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	return r;
+}
+
+static int append_server(sd_bus_message *reply, const struct server_config *s)
+{
+	int r = open_named_entry(reply, s->name);
+
 	if (r >= 0)
 		r = append_sv_string(reply, "language", s->language);
 	if (r >= 0)
@@ -112,9 +129,7 @@ static int append_server(sd_bus_message *reply, const struct server_config *s)
 	if (r >= 0 && s->kind == SERVER_COMMAND)
 		r = append_sv_strv(reply, "command", s->command);
 	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
+		r = close_named_entry(reply);
 	return r;
 }
 
@@ -138,12 +153,8 @@ static int method_list_servers(sd_bus_message *msg, void *userdata, sd_bus_error
 
 static int append_scenario(sd_bus_message *reply, const struct scenario_config *s)
 {
-	int r = sd_bus_message_open_container(reply, 'r', "sa{sv}");
+	int r = open_named_entry(reply, s->name);
 
-	if (r >= 0)
-		r = sd_bus_message_append(reply, "s", s->name);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', "{sv}");
 	if (r >= 0)
 		r = append_sv_uint(reply, "clients", s->clients);
 	if (r >= 0)
@@ -171,9 +182,7 @@ static int append_scenario(sd_bus_message *reply, const struct scenario_config *
 	if (r >= 0 && s->description)
 		r = append_sv_string(reply, "description", s->description);
 	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
+		r = close_named_entry(reply);
 	return r;
 }
 

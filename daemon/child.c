@@ -254,11 +254,6 @@ bool child_running(const struct child *c)
 	return c && c->running;
 }
 
-const char *child_name(const struct child *c)
-{
-	return c->name;
-}
-
 struct child *child_free(struct child *c)
 {
 	if (!c)

@@ -38,7 +38,6 @@ void child_signal(struct child *c, int sig);
 
 pid_t child_pid(const struct child *c);
 bool child_running(const struct child *c);
-const char *child_name(const struct child *c);
 
 /* Frees the bookkeeping; a still-running child is killed with SIGKILL. */
 struct child *child_free(struct child *c);

@@ -433,8 +433,7 @@ static int parse_command(struct parse_ctx *ctx, const config_setting_t *v, const
 		if (read_string(ctx, e, item, &s->command[i]) < 0)
 			return -EINVAL;
 	}
-	if (s->command[0][0] != '/' && strncmp(s->command[0], "{servers_dir}", 13) != 0 &&
-	    strncmp(s->command[0], "{bin_dir}", 9) != 0)
+	if (s->command[0][0] != '/' && strncmp(s->command[0], "{servers_dir}", 13) != 0)
 		add_error(ctx, config_setting_source_line(v), where,
 		          "the program must be an absolute path (or start with {servers_dir}), got "
 		          "\"%s\"",
@@ -572,30 +571,35 @@ static void parse_scenario(struct parse_ctx *ctx, const config_setting_t *g, siz
 	}
 }
 
+/* Both entry structs start with their name; @line_offset locates the line. */
+static void check_unique_names(struct parse_ctx *ctx, const char *section, const char *noun,
+                               const void *items, size_t n, size_t stride, size_t line_offset)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *item = (const char *)items + i * stride;
+		const char *name = *(char *const *)item;
+
+		for (size_t j = 0; name && j < i; j++) {
+			const char *other = (const char *)items + j * stride;
+			const char *other_name = *(char *const *)other;
+			char where[64];
+
+			if (!other_name || strcmp(name, other_name) != 0)
+				continue;
+			snprintf(where, sizeof(where), "%s.[%zu].name", section, i);
+			add_error(ctx, *(const int *)(item + line_offset), where,
+			          "duplicate %s name \"%s\" (first at line %d)", noun, name,
+			          *(const int *)(other + line_offset));
+		}
+	}
+}
+
 static void check_unique(struct parse_ctx *ctx, struct wsbench_config *c)
 {
-	for (size_t i = 0; i < c->n_servers; i++)
-		for (size_t j = 0; j < i; j++)
-			if (c->servers[i].name && c->servers[j].name &&
-			    strcmp(c->servers[i].name, c->servers[j].name) == 0) {
-				char where[64];
-
-				snprintf(where, sizeof(where), "servers.[%zu].name", i);
-				add_error(ctx, c->servers[i].line, where,
-				          "duplicate server name \"%s\" (first at line %d)",
-				          c->servers[i].name, c->servers[j].line);
-			}
-	for (size_t i = 0; i < c->n_scenarios; i++)
-		for (size_t j = 0; j < i; j++)
-			if (c->scenarios[i].name && c->scenarios[j].name &&
-			    strcmp(c->scenarios[i].name, c->scenarios[j].name) == 0) {
-				char where[64];
-
-				snprintf(where, sizeof(where), "scenarios.[%zu].name", i);
-				add_error(ctx, c->scenarios[i].line, where,
-				          "duplicate scenario name \"%s\" (first at line %d)",
-				          c->scenarios[i].name, c->scenarios[j].line);
-			}
+	check_unique_names(ctx, "servers", "server", c->servers, c->n_servers,
+	                   sizeof(struct server_config), offsetof(struct server_config, line));
+	check_unique_names(ctx, "scenarios", "scenario", c->scenarios, c->n_scenarios,
+	                   sizeof(struct scenario_config), offsetof(struct scenario_config, line));
 	for (size_t i = 0; i < c->n_servers; i++)
 		for (size_t j = 0; j < i; j++)
 			if (c->servers[i].port && c->servers[i].port == c->servers[j].port) {

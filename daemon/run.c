@@ -92,7 +92,6 @@ int run_new(struct manager *m, const struct server_config *server,
 	r->config = config_ref(m->config);
 	r->server = server;
 	r->state = RUN_QUEUED;
-	r->created_wall_ns = wall_ns();
 	r->id = make_id(m);
 	r->overrides = strdup(overrides ? overrides : "");
 	if (!r->id || !r->overrides || scenario_copy(&r->scenario, scenario) < 0 ||
@@ -370,7 +369,6 @@ static void server_exited(struct child *c, const siginfo_t *si, void *userdata)
 	struct run *r = userdata;
 	int code = exit_code(si);
 
-	r->server_done = true;
 	if (r->cancel_requested)
 		; /* we stopped it */
 	else if (r->state == RUN_STARTING)
@@ -425,7 +423,7 @@ static int on_probe(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-/* "{port}", "{servers_dir}" and "{bin_dir}" in a command. */
+/* "{port}" and "{servers_dir}" in a command. */
 static char *expand(const char *arg, const struct run *r)
 {
 	static const char *const keys[] = { "{port}", "{servers_dir}" };
@@ -488,7 +486,6 @@ static int start_server(struct run *r)
 void run_start(struct run *r)
 {
 	r->start_wall_ns = wall_ns();
-	r->start_mono_ns = now_ns();
 	set_state(r, RUN_STARTING);
 	bus_run_started(r);
 	if (r->server->kind == SERVER_URL) {

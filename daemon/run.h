@@ -60,8 +60,7 @@ struct run {
 
 	struct child *server_child, *load_child;
 	char *url;
-	int64_t created_wall_ns, start_wall_ns, end_wall_ns;
-	int64_t start_mono_ns;
+	int64_t start_wall_ns, end_wall_ns;
 
 	/* live figures from wsbench-load's progress lines */
 	double progress, elapsed;
@@ -71,7 +70,7 @@ struct run {
 
 	cJSON *result; /* wsbench-load's result, once it has printed it */
 	int load_exit; /* exit status, or 128 + signal */
-	bool load_done, server_done;
+	bool load_done;
 	struct sample_series server_samples, client_samples;
 	sd_event_source *sample_timer, *ready_timer, *probe_timer;
 	char *report_path;

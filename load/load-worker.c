@@ -12,7 +12,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -682,7 +681,6 @@ static void *worker_main(void *userdata)
 	int64_t cpu0 = thread_cpu_ns(), wall0 = now_ns();
 	int r;
 
-	w->tid = (pid_t)syscall(SYS_gettid);
 	r = worker_create_context(w);
 	if (r < 0) {
 		w->result = r;

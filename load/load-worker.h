@@ -42,7 +42,6 @@ struct load_worker {
 	unsigned index;
 	const struct load_plan *plan;
 	pthread_t thread;
-	pid_t tid;
 
 	struct ev_loop *loop; /* libev (epoll): lws's poll backend scans every fd per wakeup */
 	struct lws_context *context;

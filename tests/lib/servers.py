@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-SERVER_NAMES = ("c-lws", "go-gorilla", "rust-tungstenite", "node-ws")
+SERVER_NAMES = ("c-lws", "go-gorilla", "rust-tungstenite", "node-ws", "dotnet-kestrel")
 
 
 def build_dir():

@@ -535,7 +535,8 @@ static int verb_status(sd_bus *bus, int argc, char **argv)
 			return EXIT_OK;
 		}
 		progress_line(p, line, sizeof(line));
-		printf("%s\n  scenario %s on %s\n", line, jstr(p, "Scenario"), jstr(p, "Server"));
+		printf("%s\n  scenario %s on %s, requested by %s\n", line, jstr(p, "Scenario"),
+		       jstr(p, "Server"), jstr(p, "RequestedBy"));
 		if (jstr(p, "FailureReason")[0])
 			printf("  failed: %s\n", jstr(p, "FailureReason"));
 		if (jstr(p, "ReportPath")[0])

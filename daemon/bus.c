@@ -5,12 +5,12 @@
  * argument was wrong and why.
  */
 #include <errno.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "bus.h"
 #include "config.h"
 #include "log.h"
@@ -23,36 +23,80 @@
 
 /* ---- authorization -------------------------------------------------------- */
 
-/* Starting, cancelling and reloading are for root, the daemon's own user and
- * members of group "wsbench"; reading is for everyone (the bus policy file
- * enforces the same on the system bus). */
-static int check_access(sd_bus_message *msg, sd_bus_error *error)
+/* The caller's uid as the bus recorded it when the caller connected (the
+ * socket's peer credentials). Never read from /proc/PID: the caller may have
+ * exited and its PID been reused, so SD_BUS_CREDS_AUGMENT is not asked for,
+ * and a value sd-bus filled in from /proc all the same is refused. */
+static int caller_uid(sd_bus_message *msg, uid_t *ret)
 {
 	sd_bus_creds *creds = NULL;
-	const gid_t *gids = NULL;
-	struct group *grp = getgrnam("wsbench");
-	uid_t euid;
-	int n, r;
+	int r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
 
-	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS,
-	                              &creds);
+	if (r >= 0 && (sd_bus_creds_get_augmented_mask(creds) & SD_BUS_CREDS_EUID))
+		r = -EPERM;
+	if (r >= 0)
+		r = sd_bus_creds_get_euid(creds, ret);
+	sd_bus_creds_unref(creds);
+	return r;
+}
+
+/* Who sent @msg and what they may do (reading needs no check: the bus
+ * policy and our vtable open it to everyone). */
+static int identify_caller(sd_bus_message *msg, struct caller *ret, sd_bus_error *error)
+{
+	uid_t uid;
+	int r = caller_uid(msg, &uid);
+
 	if (r < 0)
 		return sd_bus_error_set_errnof(error, r, "Cannot identify the caller: %s",
 		                               strerror(-r));
-	r = sd_bus_creds_get_euid(creds, &euid);
-	if (r >= 0 && (euid == 0 || euid == geteuid())) {
-		sd_bus_creds_unref(creds);
+	r = access_resolve(uid, ACCESS_GROUP, geteuid(), ret);
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, r,
+		                               "Cannot look up uid %u in the user database: %s",
+		                               (unsigned)uid, strerror(-r));
+	return 0;
+}
+
+/* Starting, cancelling and reloading are for root, the daemon's own user and
+ * members of group wsbench. */
+static int require_member(const struct caller *c, sd_bus_error *error)
+{
+	if (c->level >= ACCESS_MEMBER)
 		return 0;
-	}
-	n = grp ? sd_bus_creds_get_supplementary_gids(creds, &gids) : 0;
-	for (int i = 0; i < n; i++)
-		if (gids[i] == grp->gr_gid) {
-			sd_bus_creds_unref(creds);
-			return 0;
-		}
-	sd_bus_creds_unref(creds);
 	return sd_bus_error_setf(error, WSBENCH_ERROR_ACCESS_DENIED,
-	                         "Only root and members of group wsbench may do this");
+	                         "Only root and members of group " ACCESS_GROUP
+	                         " may do this (user %s is not a member)",
+	                         c->name);
+}
+
+static int check_access(sd_bus_message *msg, struct caller *ret, sd_bus_error *error)
+{
+	int r = identify_caller(msg, ret, error);
+
+	if (r < 0)
+		return r;
+	r = require_member(ret, error);
+	if (r < 0)
+		caller_done(ret);
+	return r;
+}
+
+/* A member may cancel the runs it requested; root and the daemon's user any. */
+static int check_cancel(sd_bus_message *msg, const struct run *run, sd_bus_error *error)
+{
+	struct caller c;
+	int r = check_access(msg, &c, error);
+
+	if (r < 0)
+		return r;
+	if (!access_may_cancel(&c, run->owner_uid))
+		r = sd_bus_error_setf(error, WSBENCH_ERROR_ACCESS_DENIED,
+		                      "Run %s was started by %s; only they, root and the "
+		                      "daemon's user may cancel it",
+		                      run->id, run->owner);
+	caller_done(&c);
+	return r;
 }
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -306,6 +350,7 @@ static int method_start_run(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	const struct server_config *server;
 	struct scenario_config s;
 	char applied[1024] = "", err[256];
+	struct caller caller = { 0 };
 	struct run *run;
 	int r;
 
@@ -335,7 +380,7 @@ static int method_start_run(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	if (r >= 0 && scenario_check(&s, err, sizeof(err)) < 0)
 		r = sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "overrides: %s", err);
 	if (r >= 0)
-		r = check_access(msg, error);
+		r = check_access(msg, &caller, error);
 	if (r >= 0 && m->stopping)
 		r = sd_bus_error_setf(error, WSBENCH_ERROR_BUSY, "The daemon is shutting down");
 	if (r >= 0 && manager_queued(m) >= m->config->daemon.max_queued_runs)
@@ -343,8 +388,9 @@ static int method_start_run(sd_bus_message *msg, void *userdata, sd_bus_error *e
 		                      "%u runs are already waiting (daemon.max_queued_runs)",
 		                      manager_queued(m));
 	if (r >= 0)
-		r = run_new(m, server, &s, applied, &run);
+		r = run_new(m, server, &s, applied, &caller, &run);
 	scenario_free(&s);
+	caller_done(&caller);
 	if (r < 0)
 		return r;
 	r = manager_add_run(m, run);
@@ -367,7 +413,7 @@ static int method_cancel_run(sd_bus_message *msg, void *userdata, sd_bus_error *
 	if (!run)
 		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND,
 		                         "No active or queued run \"%s\"", id);
-	r = check_access(msg, error);
+	r = check_cancel(msg, run, error);
 	if (r < 0)
 		return r;
 	if (run_cancel(run) == -EALREADY)
@@ -450,12 +496,15 @@ static int method_get_report(sd_bus_message *msg, void *userdata, sd_bus_error *
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct manager *m = userdata;
+	struct caller caller;
 	char *why = NULL;
 	int r;
 
-	r = check_access(msg, error);
+	r = check_access(msg, &caller, error);
 	if (r < 0)
 		return r;
+	log_info("reload requested by %s", caller.name);
+	caller_done(&caller);
 	r = manager_reload(m, &why);
 	if (r < 0) {
 		sd_bus_error_setf(
@@ -553,12 +602,13 @@ RUN_GETTER(get_errors, "t", r->errors)
 RUN_GETTER(get_report_path, "s", r->report_path ? r->report_path : "")
 RUN_GETTER(get_failure, "s", r->failure ? r->failure : "")
 RUN_GETTER(get_clients, "u", r->scenario.clients)
+RUN_GETTER(get_requested_by, "s", r->owner)
 RUN_GETTER(get_duration, "d", r->scenario.ramp_up + r->scenario.warmup + r->scenario.duration)
 
 static int method_run_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct run *run = userdata;
-	int r = check_access(msg, error);
+	int r = check_cancel(msg, run, error);
 
 	if (r < 0)
 		return r;
@@ -578,6 +628,7 @@ static const sd_bus_vtable run_vtable[] = {
 	SD_BUS_PROPERTY("Server", "s", get_server, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Clients", "u", get_clients, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("TotalSeconds", "d", get_duration, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("RequestedBy", "s", get_requested_by, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("State", "s", get_state, 0, CHANGES),
 	SD_BUS_PROPERTY("Progress", "d", get_progress, 0, CHANGES),
 	SD_BUS_PROPERTY("ElapsedSeconds", "d", get_elapsed, 0, CHANGES),

@@ -243,7 +243,7 @@ static cJSON *series_summary(const struct sample_series *s)
 
 static cJSON *metadata_json(const struct run *r)
 {
-	cJSON *m = cJSON_CreateObject();
+	cJSON *m = cJSON_CreateObject(), *by;
 	char ts[40], host[256] = "";
 
 	cJSON_AddStringToObject(m, "id", r->id);
@@ -264,6 +264,9 @@ static cJSON *metadata_json(const struct run *r)
 	cJSON_AddStringToObject(m, "config_file", r->config->path);
 	if (r->overrides[0])
 		cJSON_AddStringToObject(m, "overrides", r->overrides);
+	by = cJSON_AddObjectToObject(m, "requested_by");
+	cJSON_AddStringToObject(by, "user", r->owner);
+	cJSON_AddNumberToObject(by, "uid", r->owner_uid);
 	return m;
 }
 

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "bus.h"
 #include "child.h"
 #include "clock.h"
@@ -82,7 +83,8 @@ static char *make_id(struct manager *m)
 }
 
 int run_new(struct manager *m, const struct server_config *server,
-            const struct scenario_config *scenario, const char *overrides, struct run **ret)
+            const struct scenario_config *scenario, const char *overrides,
+            const struct caller *requester, struct run **ret)
 {
 	struct run *r = calloc(1, sizeof(*r));
 
@@ -94,7 +96,9 @@ int run_new(struct manager *m, const struct server_config *server,
 	r->state = RUN_QUEUED;
 	r->id = make_id(m);
 	r->overrides = strdup(overrides ? overrides : "");
-	if (!r->id || !r->overrides || scenario_copy(&r->scenario, scenario) < 0 ||
+	r->owner_uid = requester->uid;
+	r->owner = strdup(requester->name);
+	if (!r->id || !r->overrides || !r->owner || scenario_copy(&r->scenario, scenario) < 0 ||
 	    asprintf(&r->object_path, "%s/%s", WSBENCH_RUN_PATH_PREFIX, r->id) < 0) {
 		run_free(r);
 		return -ENOMEM;
@@ -120,6 +124,7 @@ struct run *run_free(struct run *r)
 	free(r->id);
 	free(r->object_path);
 	free(r->overrides);
+	free(r->owner);
 	free(r->failure);
 	free(r->url);
 	free(r->report_path);

@@ -13,12 +13,14 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
 
 struct manager;
 struct child;
+struct caller;
 
 enum run_state {
 	RUN_QUEUED,
@@ -53,6 +55,8 @@ struct run {
 	const struct server_config *server;
 	struct scenario_config scenario; /* with the StartRun overrides applied */
 	char *overrides;                 /* what was overridden, for the report */
+	uid_t owner_uid;                 /* who requested the run (StartRun's caller) */
+	char *owner;                     /* their user name */
 
 	enum run_state state;
 	char *failure;
@@ -77,7 +81,8 @@ struct run {
 };
 
 int run_new(struct manager *m, const struct server_config *server,
-            const struct scenario_config *scenario, const char *overrides, struct run **ret);
+            const struct scenario_config *scenario, const char *overrides,
+            const struct caller *requester, struct run **ret);
 struct run *run_free(struct run *r);
 
 /* Starts a queued run. */

@@ -19,7 +19,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import servers  # noqa: E402
-from privatebus import SOURCE, Daemon, PrivateBus, ctl, ctl_json  # noqa: E402
+from privatebus import SOURCE, Daemon, PrivateBus, TestUsers, ctl, ctl_json  # noqa: E402
 
 FAULT = os.path.join(SOURCE, "tests", "lib", "faultserver.py")
 SHORT = ["--set", "duration=1", "--set", "warmup=0.5", "--set", "drain_timeout=3"]
@@ -347,6 +347,97 @@ class Reload(DaemonCase):
         self.assertEqual(scen["burst-100"]["clients"], 7)
         self.write_config(test_config(self.reports))
         ctl(self.bus, "reload")
+
+
+class Access(DaemonCase):
+    """Three callers on a bus that admits every user: root, a member of
+    group wsbench and a user in no group of ours. The users are created
+    here (useradd), so the test needs root."""
+
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("creating the test users (useradd) needs root")
+        cls.users = TestUsers().create()
+        try:
+            cls.tmp = tempfile.mkdtemp(prefix="wsbench-test-")
+            os.chmod(cls.tmp, 0o755)
+            cls.reports = os.path.join(cls.tmp, "reports")
+            cls.config = os.path.join(cls.tmp, "wsbench.conf")
+            with open(cls.config, "w") as f:
+                f.write(test_config(cls.reports))
+            cls.bus = PrivateBus("bus-users.conf").start()
+            cls.daemon = Daemon(cls.bus, cls.config, os.path.join(cls.tmp, "wsbenchd.log")).start()
+        except BaseException:
+            cls.users.remove()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.users.remove()
+
+    def as_user(self, user, *args, check=True):
+        return ctl(self.bus, *args, user=user, check=check)
+
+    def runs(self):
+        return sorted((r["id"], r["state"]) for r in ctl_json(self.bus, "runs"))
+
+    def test_unprivileged_user_is_refused_and_nothing_changes(self):
+        other = self.users.other
+        before = self.runs()
+        p = self.as_user(other, "start", "single", *SHORT, check=False)
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("Only root and members of group wsbench may", p.stderr)
+        p = self.as_user(other, "reload", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("Only root and members of group wsbench may", p.stderr)
+        self.assertEqual(self.runs(), before)
+        self.assertEqual(ctl_json(self.bus, "status")["active_run"], "")
+        # Reading is for everyone.
+        self.as_user(other, "list-scenarios")
+        self.as_user(other, "runs")
+
+    def test_group_member_may_start_and_is_recorded(self):
+        member = self.users.member
+        run_id = json.loads(self.as_user(member, "--json", "start", "single", *SHORT).stdout)["id"]
+        st = self.wait(run_id)
+        self.assertEqual(st["RequestedBy"], member)
+        meta = self.report(run_id)["metadata"]
+        self.assertEqual(meta["requested_by"], {"user": member, "uid": TestUsers.uid(member)})
+        # Reports are readable by every user, by design.
+        rep = json.loads(self.as_user(self.users.other, "--json", "report", run_id).stdout)
+        self.assertEqual(rep["metadata"]["id"], run_id)
+
+    def test_root_may_start(self):
+        run_id = self.start("single", *SHORT)
+        self.wait(run_id)
+        self.assertEqual(self.report(run_id)["metadata"]["requested_by"],
+                         {"user": "root", "uid": 0})
+
+    def test_who_may_cancel_whose_run(self):
+        member, other = self.users.member, self.users.other
+        # Root's run: neither the member nor the outsider may cancel it.
+        run_id = self.start("single", "--set", "duration=30")
+        self.wait_state(run_id, {"running"})
+        p = self.as_user(member, "cancel", run_id, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(f"Run {run_id} was started by root", p.stderr)
+        p = self.as_user(other, "cancel", run_id, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("Only root and members of group wsbench may", p.stderr)
+        self.assertEqual(ctl_json(self.bus, "status", run_id)["State"], "running")
+        ctl(self.bus, "cancel", run_id)
+        self.wait(run_id, "cancelled")
+        # The member's own run: the member may cancel it, and so may root.
+        for canceller in (member, None):
+            run_id = json.loads(self.as_user(member, "--json", "start", "single",
+                                             "--set", "duration=30").stdout)["id"]
+            self.wait_state(run_id, {"running"})
+            p = self.as_user(other, "cancel", run_id, check=False)
+            self.assertEqual(p.returncode, 1)
+            ctl(self.bus, "cancel", run_id, user=canceller)
+            self.wait(run_id, "cancelled")
 
 
 class Lifecycle(unittest.TestCase):

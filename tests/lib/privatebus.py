@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: MIT
 """A private dbus-daemon and a wsbenchd on it, for the daemon's tests.
 
-The bus uses tests/dbus/bus.conf (anyone may own and call); wsbenchd runs
-from the build tree with WSBENCH_ECHO/WSBENCH_LOAD/WSBENCH_SERVERS_DIR set,
-and wsbenchctl is pointed at the bus with --bus-address.
+The bus uses tests/dbus/bus.conf (anyone may own and call), or
+tests/dbus/bus-users.conf (the same, and every user may connect); wsbenchd
+runs from the build tree with WSBENCH_ECHO/WSBENCH_LOAD/WSBENCH_SERVERS_DIR
+set, and wsbenchctl is pointed at the bus with --bus-address, as the test's
+own user or as one of the throw-away users of TestUsers.
 """
 
+import fcntl
+import grp
 import json
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -24,13 +29,14 @@ def build(*parts):
 
 
 class PrivateBus:
-    def __init__(self):
+    def __init__(self, config="bus.conf"):
+        self.config = config
         self.proc = None
         self.address = None
 
     def start(self):
         self.proc = subprocess.Popen(
-            ["dbus-daemon", "--config-file", os.path.join(SOURCE, "tests", "dbus", "bus.conf"),
+            ["dbus-daemon", "--config-file", os.path.join(SOURCE, "tests", "dbus", self.config),
              "--nofork", "--print-address=1"], stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True)
         self.address = self.proc.stdout.readline().strip()
@@ -96,9 +102,56 @@ class Daemon:
         return self.proc.returncode if self.proc else None
 
 
-def ctl(bus, *args, check=True, timeout=300):
-    p = subprocess.run([build("ctl", "wsbenchctl"), "--bus-address", bus.address] + list(args),
-                       capture_output=True, text=True, timeout=timeout)
+class TestUsers:
+    """Two throw-away accounts for the access tests: `member`, in group
+    wsbench, and `other`, in no group of ours. Creating them needs root
+    (useradd); the group is created too when the machine has none, and all
+    of it is removed again. A lock file keeps two test processes from
+    creating or removing the group under each other."""
+
+    GROUP = "wsbench"
+    LOCK = "/tmp/wsbench-test-users.lock"
+
+    def __init__(self):
+        tag = os.getpid() % 1000000
+        self.member = f"wsbt-m{tag}"
+        self.other = f"wsbt-o{tag}"
+        self.created_group = False
+        self.lock = None
+
+    def create(self):
+        self.lock = open(self.LOCK, "w")
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        try:
+            grp.getgrnam(self.GROUP)
+        except KeyError:
+            subprocess.run(["groupadd", "--system", self.GROUP], check=True)
+            self.created_group = True
+        for name, groups in ((self.member, ["--groups", self.GROUP]), (self.other, [])):
+            subprocess.run(["useradd", "--system", "--no-create-home", "--user-group",
+                            "--shell", "/usr/sbin/nologin"] + groups + [name], check=True)
+        return self
+
+    def remove(self):
+        for name in (self.member, self.other):
+            subprocess.run(["userdel", name], stderr=subprocess.DEVNULL)
+        if self.created_group:
+            subprocess.run(["groupdel", self.GROUP], stderr=subprocess.DEVNULL)
+        if self.lock:
+            self.lock.close()
+
+    @staticmethod
+    def uid(name):
+        return pwd.getpwnam(name).pw_uid
+
+
+def ctl(bus, *args, check=True, timeout=300, user=None):
+    """wsbenchctl on @bus; as @user (its uid, primary and supplementary
+    groups, as a login would set them) when given."""
+    argv = [build("ctl", "wsbenchctl"), "--bus-address", bus.address] + list(args)
+    if user:
+        argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--"] + argv
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     if check and p.returncode != 0:
         raise AssertionError(f"wsbenchctl {' '.join(args)} exited {p.returncode}: {p.stderr}")
     return p

@@ -384,7 +384,37 @@ static int verb_start(sd_bus *bus, int argc, char **argv)
 	return r;
 }
 
-/* GetAll of a run's properties as a JSON object. */
+static int list_runs(sd_bus *bus, cJSON **ret);
+
+/* An ended run the daemon no longer keeps in memory: its row of ListRuns
+ * (from the report directory) in the shape of the Run object's properties. */
+static int stored_run_properties(sd_bus *bus, const char *id, cJSON **ret)
+{
+	cJSON *arr, *o, *p = NULL;
+
+	if (list_runs(bus, &arr) < 0)
+		return -EIO;
+	cJSON_ArrayForEach(o, arr)
+	{
+		if (strcmp(jstr(o, "id"), id) != 0)
+			continue;
+		p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "Id", id);
+		cJSON_AddStringToObject(p, "Scenario", jstr(o, "scenario"));
+		cJSON_AddStringToObject(p, "Server", jstr(o, "server"));
+		cJSON_AddStringToObject(p, "State", jstr(o, "state"));
+		cJSON_AddStringToObject(p, "ReportPath", jstr(o, "report"));
+		break;
+	}
+	cJSON_Delete(arr);
+	if (!p)
+		return -ENOENT;
+	*ret = p;
+	return 0;
+}
+
+/* GetAll of a run's properties as a JSON object; for an ended run that is
+ * no longer in the daemon's memory, what its stored report says. */
 static int run_properties(sd_bus *bus, const char *id, cJSON **ret, bool quiet)
 {
 	sd_bus_message *reply = NULL;
@@ -396,6 +426,11 @@ static int run_properties(sd_bus *bus, const char *id, cJSON **ret, bool quiet)
 	snprintf(path, sizeof(path), "%s/%s", WSBENCH_RUN_PATH_PREFIX, id);
 	r = sd_bus_call_method(bus, WSBENCH_BUS_NAME, path, "org.freedesktop.DBus.Properties",
 	                       "GetAll", &e, &reply, "s", WSBENCH_RUN_IFACE);
+	if (r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_UNKNOWN_OBJECT) &&
+	    stored_run_properties(bus, id, ret) == 0) {
+		sd_bus_error_free(&e);
+		return 0;
+	}
 	if (r < 0) {
 		if (!quiet) {
 			if (sd_bus_error_has_name(&e, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
@@ -590,17 +625,17 @@ static int verb_cancel(sd_bus *bus, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int verb_runs(sd_bus *bus, int argc, char **argv)
+/* ListRuns as a JSON array of {id, scenario, server, state, report, path}. */
+static int list_runs(sd_bus *bus, cJSON **ret)
 {
 	sd_bus_message *reply = NULL;
 	const char *id, *scenario, *server, *state, *report, *path;
-	cJSON *arr = cJSON_CreateArray();
+	cJSON *arr;
 	int r;
 
-	if (call(bus, "ListRuns", &reply, NULL) < 0) {
-		cJSON_Delete(arr);
-		return EXIT_ERROR;
-	}
+	if (call(bus, "ListRuns", &reply, NULL) < 0)
+		return -EIO;
+	arr = cJSON_CreateArray();
 	r = sd_bus_message_enter_container(reply, 'a', "(ssssso)");
 	while (r > 0 && (r = sd_bus_message_read(reply, "(ssssso)", &id, &scenario, &server, &state,
 	                                         &report, &path)) > 0) {
@@ -615,13 +650,21 @@ static int verb_runs(sd_bus *bus, int argc, char **argv)
 		cJSON_AddItemToArray(arr, o);
 	}
 	sd_bus_message_unref(reply);
+	*ret = arr;
+	return 0;
+}
+
+static int verb_runs(sd_bus *bus, int argc, char **argv)
+{
+	cJSON *arr, *o;
+
+	if (list_runs(bus, &arr) < 0)
+		return EXIT_ERROR;
 	if (arg.json) {
 		print_json(arr);
 		return EXIT_OK;
 	}
 	printf("%-24s %-16s %-18s %-10s %s\n", "ID", "SCENARIO", "SERVER", "STATE", "REPORT");
-	cJSON *o;
-
 	cJSON_ArrayForEach(o, arr)
 	    printf("%-24s %-16s %-18s %-10s %s\n", jstr(o, "id"), jstr(o, "scenario"),
 	           jstr(o, "server"), jstr(o, "state"), jstr(o, "report"));

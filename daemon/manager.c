@@ -111,6 +111,32 @@ struct run *manager_find_run(struct manager *m, const char *id)
 	return NULL;
 }
 
+/* An ended run may go once its release has run (it no longer owns anything
+ * an event source could still call back into). */
+static bool prunable(const struct run *r)
+{
+	return run_is_final(r) && !r->release_source;
+}
+
+void manager_prune_runs(struct manager *m)
+{
+	size_t ended = 0, kept = 0;
+
+	for (size_t i = 0; i < m->n_runs; i++)
+		ended += prunable(m->runs[i]);
+	for (size_t i = 0; i < m->n_runs; i++) {
+		struct run *r = m->runs[i];
+
+		if (ended > MANAGER_KEEP_ENDED && prunable(r)) {
+			run_free(r); /* oldest first */
+			ended--;
+			continue;
+		}
+		m->runs[kept++] = r;
+	}
+	m->n_runs = kept;
+}
+
 static void start_next(struct manager *m)
 {
 	if (m->active || m->stopping)

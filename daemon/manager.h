@@ -15,6 +15,11 @@
 struct run;
 struct report_store;
 
+/* Ended runs kept in memory, their Run objects still answering status and
+ * wait; older ones are served from the report directory (ListRuns,
+ * GetReport). More than max_queued_runs + 1 would ever need at once. */
+#define MANAGER_KEEP_ENDED 64
+
 /* Where the programs a run starts live. */
 struct tool_paths {
 	char *echo;        /* wsbench-echo */
@@ -30,7 +35,7 @@ struct manager {
 	struct tool_paths tools;
 	struct report_store *reports;
 
-	struct run **runs; /* every run of this daemon's life, oldest first */
+	struct run **runs; /* queued, active, and the last ended ones; oldest first */
 	size_t n_runs;
 	struct run *active;
 	unsigned run_counter;
@@ -55,6 +60,10 @@ int manager_add_run(struct manager *m, struct run *r);
 
 /* Called by a run when it reaches a final state: starts the next one. */
 void manager_run_done(struct manager *m, struct run *r);
+
+/* Called by a run when it has released its processes: drops the oldest
+ * ended runs beyond MANAGER_KEEP_ENDED from memory. */
+void manager_prune_runs(struct manager *m);
 
 struct run *manager_find_run(struct manager *m, const char *id);
 

@@ -107,18 +107,30 @@ int run_new(struct manager *m, const struct server_config *server,
 	return 0;
 }
 
+/* What only a run in progress needs: its children (and with them their
+ * pipes and pidfds), the samples and the load generator's result, both
+ * already in the report. The Run object keeps its final figures. */
+static void release_resources(struct run *r)
+{
+	r->release_source = sd_event_source_disable_unref(r->release_source);
+	r->server_child = child_free(r->server_child);
+	r->load_child = child_free(r->load_child);
+	cJSON_Delete(r->result);
+	r->result = NULL;
+	free(r->server_samples.v);
+	free(r->client_samples.v);
+	r->server_samples = (struct sample_series){ 0 };
+	r->client_samples = (struct sample_series){ 0 };
+}
+
 struct run *run_free(struct run *r)
 {
 	if (!r)
 		return NULL;
-	child_free(r->server_child);
-	child_free(r->load_child);
+	release_resources(r);
 	sd_event_source_disable_unref(r->sample_timer);
 	sd_event_source_disable_unref(r->ready_timer);
 	sd_event_source_disable_unref(r->probe_timer);
-	cJSON_Delete(r->result);
-	free(r->server_samples.v);
-	free(r->client_samples.v);
 	scenario_free(&r->scenario);
 	config_unref(r->config);
 	free(r->id);
@@ -133,6 +145,32 @@ struct run *run_free(struct run *r)
 }
 
 /* ---- finishing --------------------------------------------------------- */
+
+static int on_release(sd_event_source *s, void *userdata)
+{
+	struct run *r = userdata;
+	struct manager *m = r->manager;
+
+	release_resources(r);
+	manager_prune_runs(m); /* may free r */
+	return 0;
+}
+
+/* Deferred to the next loop iteration: finalize() can run inside a child's
+ * own callback (its exit, or a line it printed), where that child must not
+ * be freed yet. */
+static void release_later(struct run *r)
+{
+	int k = sd_event_add_defer(r->manager->event, &r->release_source, on_release, r);
+
+	if (k >= 0)
+		k = sd_event_source_set_enabled(r->release_source, SD_EVENT_ONESHOT);
+	if (k < 0) {
+		/* Kept until the daemon exits; one run's worth, logged. */
+		r->release_source = sd_event_source_disable_unref(r->release_source);
+		log_error_errno(k, "run %s: cannot schedule the release of its processes", r->id);
+	}
+}
 
 static void finalize(struct run *r)
 {
@@ -162,6 +200,7 @@ static void finalize(struct run *r)
 	}
 	set_state(r, final);
 	bus_run_finished(r);
+	release_later(r);
 	manager_run_done(r->manager, r);
 }
 

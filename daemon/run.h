@@ -77,6 +77,7 @@ struct run {
 	bool load_done;
 	struct sample_series server_samples, client_samples;
 	sd_event_source *sample_timer, *ready_timer, *probe_timer;
+	sd_event_source *release_source; /* pending release of what an ended run no longer needs */
 	char *report_path;
 };
 

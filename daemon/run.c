@@ -146,6 +146,27 @@ struct run *run_free(struct run *r)
 
 /* ---- finishing --------------------------------------------------------- */
 
+/* Writes the report, which records @final as the run's state. A failure
+ * (directory gone or not writable, disk full) becomes the run's failure
+ * reason, unless it already has one. */
+static int write_report(struct run *r, enum run_state final)
+{
+	const char *dir = r->manager->reports->dir;
+	int k;
+
+	r->state = final;
+	k = report_store_write(r->manager->reports, r, r->config->daemon.keep_reports,
+	                       &r->report_path);
+	r->state = RUN_DRAINING; /* so set_state() announces the change */
+	if (k >= 0)
+		return 0;
+	if (r->failure)
+		log_error_errno(k, "run %s: cannot write the report to %s", r->id, dir);
+	else
+		fail(r, "cannot write the report to %s: %s", dir, strerror(-k));
+	return k;
+}
+
 static int on_release(sd_event_source *s, void *userdata)
 {
 	struct run *r = userdata;
@@ -175,7 +196,6 @@ static void release_later(struct run *r)
 static void finalize(struct run *r)
 {
 	enum run_state final;
-	int k;
 
 	if (run_is_final(r))
 		return;
@@ -190,14 +210,8 @@ static void finalize(struct run *r)
 	else
 		final = RUN_FINISHED;
 	/* A run that never started leaves nothing to report. */
-	if (r->start_wall_ns) {
-		r->state = final; /* the report records the final state */
-		k = report_store_write(r->manager->reports, r, r->config->daemon.keep_reports,
-		                       &r->report_path);
-		if (k < 0)
-			log_error_errno(k, "run %s: cannot write the report", r->id);
-		r->state = RUN_DRAINING; /* so set_state() announces the change */
-	}
+	if (r->start_wall_ns && write_report(r, final) < 0 && final == RUN_FINISHED)
+		final = RUN_FAILED; /* a result nobody can read is no result */
 	set_state(r, final);
 	bus_run_finished(r);
 	release_later(r);

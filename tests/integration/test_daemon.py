@@ -304,6 +304,28 @@ class Failures(DaemonCase):
         self.wait(run_id, "cancelled")
 
 
+class ReportWriteFailure(DaemonCase):
+    def test_unwritable_report_dir_fails_the_run(self):
+        # Root writes through permission bits, so the directory is replaced
+        # by a plain file: creating the temporary report fails (ENOTDIR).
+        shutil.rmtree(self.reports)
+        with open(self.reports, "w") as f:
+            f.write("not a directory\n")
+        try:
+            run_id = self.start("single", *SHORT)
+            st = self.wait(run_id, "failed")
+            self.assertIn(f"cannot write the report to {self.reports}", st["FailureReason"])
+            self.assertIn("Not a directory", st["FailureReason"])
+            self.assertEqual(st["ReportPath"], "")
+        finally:
+            os.unlink(self.reports)
+            os.mkdir(self.reports)
+        # The daemon carries on, and reports are written again.
+        run_id = self.start("single", *SHORT)
+        self.wait(run_id)
+        self.assertEqual(self.report(run_id)["metadata"]["state"], "finished")
+
+
 class Reload(DaemonCase):
     def write_config(self, text):
         tmp = self.config + ".new"

@@ -26,6 +26,7 @@
 #define WSBENCH_STATE_CONNECTING "connecting"
 #define WSBENCH_STATE_RUNNING    "running"
 #define WSBENCH_STATE_DRAINING   "draining"
+#define WSBENCH_STATE_STOPPING   "stopping"
 #define WSBENCH_STATE_FINISHED   "finished"
 #define WSBENCH_STATE_FAILED     "failed"
 #define WSBENCH_STATE_CANCELLED  "cancelled"

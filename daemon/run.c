@@ -32,9 +32,11 @@
 #define PROBE_INTERVAL_USEC (100 * 1000ULL)
 
 static const char *const state_names[] = {
-	[RUN_QUEUED] = "queued",   [RUN_STARTING] = "starting",   [RUN_CONNECTING] = "connecting",
-	[RUN_RUNNING] = "running", [RUN_DRAINING] = "draining",   [RUN_FINISHED] = "finished",
-	[RUN_FAILED] = "failed",   [RUN_CANCELLED] = "cancelled",
+	[RUN_QUEUED] = WSBENCH_STATE_QUEUED,         [RUN_STARTING] = WSBENCH_STATE_STARTING,
+	[RUN_CONNECTING] = WSBENCH_STATE_CONNECTING, [RUN_RUNNING] = WSBENCH_STATE_RUNNING,
+	[RUN_DRAINING] = WSBENCH_STATE_DRAINING,     [RUN_STOPPING] = WSBENCH_STATE_STOPPING,
+	[RUN_FINISHED] = WSBENCH_STATE_FINISHED,     [RUN_FAILED] = WSBENCH_STATE_FAILED,
+	[RUN_CANCELLED] = WSBENCH_STATE_CANCELLED,
 };
 
 const char *run_state_to_string(enum run_state s)
@@ -52,6 +54,19 @@ static void set_state(struct run *r, enum run_state s)
 	manager_notify_status(r->manager);
 }
 
+/* Cancelled or failed: nothing may start any more (a late READY line, a
+ * probe that connects), and the state says so until the children are gone. */
+static bool stopping(const struct run *r)
+{
+	return r->cancel_requested || r->failure;
+}
+
+static void begin_stopping(struct run *r)
+{
+	if (r->state >= RUN_STARTING && r->state < RUN_STOPPING)
+		set_state(r, RUN_STOPPING);
+}
+
 _printf_(2, 3) static void fail(struct run *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -63,8 +78,9 @@ _printf_(2, 3) static void fail(struct run *r, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	r->failure = msg;
+	r->failure = msg ? msg : strdup("failed");
 	log_warning("run %s: %s", r->id, msg ? msg : "failed");
+	begin_stopping(r);
 }
 
 /* ---- ids ------------------------------------------------------------------ */
@@ -152,12 +168,13 @@ struct run *run_free(struct run *r)
 static int write_report(struct run *r, enum run_state final)
 {
 	const char *dir = r->manager->reports->dir;
+	enum run_state now = r->state;
 	int k;
 
 	r->state = final;
 	k = report_store_write(r->manager->reports, r, r->config->daemon.keep_reports,
 	                       &r->report_path);
-	r->state = RUN_DRAINING; /* so set_state() announces the change */
+	r->state = now; /* so set_state() announces the change */
 	if (k >= 0)
 		return 0;
 	if (r->failure)
@@ -254,7 +271,7 @@ static void on_progress(struct run *r, cJSON *j)
 	r->rate = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "rate"));
 	r->p99_ms = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "p99_so_far_ms"));
 	r->errors = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "errors"));
-	if (phase && !r->cancel_requested && !r->failure) {
+	if (phase && !stopping(r)) {
 		if (strcmp(phase, "connecting") == 0)
 			set_state(r, RUN_CONNECTING);
 		else if (strcmp(phase, "draining") == 0)
@@ -375,6 +392,9 @@ static void start_load(struct run *r)
 	char *argv[48] = { 0 };
 	int n = 0, k;
 
+	/* Never against a server we are already stopping. */
+	if (stopping(r))
+		return;
 	r->ready_timer = sd_event_source_disable_unref(r->ready_timer);
 	r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
 	add_arg(argv, &n, "%s", r->manager->tools.load);
@@ -414,6 +434,11 @@ static void server_line(struct child *c, bool is_stderr, const char *line, void 
 {
 	struct run *r = userdata;
 
+	if (!is_stderr && strncmp(line, "READY ", 6) == 0 && stopping(r)) {
+		log_info("run %s: %s: %s (ignored: the run is being stopped)", r->id,
+		         r->server->name, line);
+		return;
+	}
 	if (!is_stderr && r->state == RUN_STARTING && strncmp(line, "READY ", 6) == 0) {
 		log_info("run %s: %s ready (%s)", r->id, r->server->name, line + 6);
 		start_load(r);
@@ -463,7 +488,7 @@ static int on_probe(sd_event_source *s, uint64_t usec, void *userdata)
 		                  .sin_port = htons((uint16_t)r->server->port) };
 	int fd, k;
 
-	if (r->state != RUN_STARTING || !child_running(r->server_child))
+	if (r->state != RUN_STARTING || stopping(r) || !child_running(r->server_child))
 		return 0;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -568,6 +593,7 @@ int run_cancel(struct run *r)
 		finalize(r);
 		return 0;
 	}
+	begin_stopping(r);
 	if (child_running(r->load_child))
 		child_stop(r->load_child,
 		           STOP_GRACE_USEC); /* SIGTERM: it prints a partial result */

@@ -2,11 +2,11 @@
 /*
  * One benchmark run: a scenario against a server. Its state machine is
  * queued → starting → connecting → running → draining → finished | failed |
- * cancelled. It starts the echo server (unless the server is only a URL),
- * waits for readiness, starts wsbench-load with --format jsonl, follows its
- * progress, samples both processes from /proc, and hands the result to the
- * report store. A run holds a reference to the configuration it began with,
- * so a reload never changes a run in progress.
+ * cancelled, with "stopping" between any active state and failed or
+ * cancelled while the children are being stopped. It starts the echo server (unless the server is
+ * only a URL), waits for readiness, starts wsbench-load with --format jsonl, follows its progress,
+ * samples both processes from /proc, and hands the result to the report store. A run holds a
+ * reference to the configuration it began with, so a reload never changes a run in progress.
  */
 #pragma once
 
@@ -28,6 +28,7 @@ enum run_state {
 	RUN_CONNECTING,
 	RUN_RUNNING,
 	RUN_DRAINING,
+	RUN_STOPPING, /* cancelled or failed; its processes are being stopped */
 	RUN_FINISHED,
 	RUN_FAILED,
 	RUN_CANCELLED,

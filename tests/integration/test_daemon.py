@@ -23,6 +23,9 @@ from privatebus import SOURCE, Daemon, PrivateBus, TestUsers, ctl, ctl_json  # n
 
 FAULT = os.path.join(SOURCE, "tests", "lib", "faultserver.py")
 SHORT = ["--set", "duration=1", "--set", "warmup=0.5", "--set", "drain_timeout=3"]
+# A server that ignores SIGTERM (so stopping it takes the 5 s grace and a
+# SIGKILL) and prints READY 1.5 s after it starts, without listening.
+LATE_READY = "trap '' TERM; sleep 1.5; echo READY ws://127.0.0.1:$1/; sleep 60"
 
 
 def free_port():
@@ -49,7 +52,11 @@ def test_config(report_dir, extra_scenarios=""):
     command = ["{py}", "{FAULT}", "--exit-after", "1.5", "--port", "{{port}}"]; }},
   {{ name = "slow-start"; language = "sh"; port = {free_port()}; ready_timeout = 30.0;
     command = ["/bin/sh", "-c", "sleep 60 # {{port}}"]; }},
-  {{ name = "nothing-there"; url = "ws://127.0.0.1:{free_port()}/"; }}
+  {{ name = "nothing-there"; url = "ws://127.0.0.1:{free_port()}/"; }},
+  {{ name = "late-ready"; language = "sh"; port = {free_port()}; ready_timeout = 30.0;
+    command = ["/bin/sh", "-c", "{LATE_READY}", "late-ready", "{{port}}"]; }},
+  {{ name = "late-ready-timeout"; language = "sh"; port = {free_port()}; ready_timeout = 0.5;
+    command = ["/bin/sh", "-c", "{LATE_READY}", "late-ready", "{{port}}"]; }}
 );'''
     start = text.index("servers = (")
     end = text.index(");", start)
@@ -284,6 +291,33 @@ class Cancel(DaemonCase):
         p = ctl(self.bus, "cancel", run_id, check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("already ended", p.stderr)
+
+
+class StoppingWhileStarting(DaemonCase):
+    """Cancel, or the ready timeout, while the server starts: the state
+    changes at once, and a READY line printed afterwards starts nothing."""
+
+    def assert_no_load_started(self, run_id):
+        log = self.daemon.read_log()
+        self.assertNotRegex(log, rf"run {run_id}: \w+ -> connecting")
+        self.assertNotIn(f"run {run_id}: wsbench-load", log)
+        self.assertRegex(log, rf"run {run_id}: late-ready[-\w]*: READY .* \(ignored: the run is "
+                         r"being stopped\)")
+
+    def test_cancel_while_starting(self):
+        run_id = self.start("single", "--server", "late-ready", *SHORT)
+        self.wait_state(run_id, {"starting"})
+        ctl(self.bus, "cancel", run_id)
+        self.assertEqual(ctl_json(self.bus, "status", run_id)["State"], "stopping")
+        self.wait(run_id, "cancelled")
+        self.assert_no_load_started(run_id)
+
+    def test_ready_timeout_while_starting(self):
+        run_id = self.start("single", "--server", "late-ready-timeout", *SHORT)
+        self.assertEqual(self.wait_state(run_id, {"stopping", "failed"}), "stopping")
+        st = self.wait(run_id, "failed")
+        self.assertIn("server late-ready-timeout was not ready within 0.5 s", st["FailureReason"])
+        self.assert_no_load_started(run_id)
 
 
 class Failures(DaemonCase):

@@ -3,7 +3,7 @@
 """Integration tests for the echo servers: each test starts the real server
 binary on a free loopback port and talks RFC 6455 to it over real sockets.
 
-    test_servers.py --server c-lws|go-gorilla|rust-tungstenite|node-ws [unittest args]
+    test_servers.py --server c-lws|go-gorilla|rust-tungstenite|node-ws|dotnet-kestrel [unittest args]
 
 Every server must pass the common contract; tests marked "built-in only"
 cover options that only wsbench-echo has (--threads, --max-connections,

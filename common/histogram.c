@@ -164,35 +164,105 @@ char *histogram_encode(const struct histogram *h)
 	return s;
 }
 
+/* One unsigned decimal: digits only, since strtoull() and SCNu64 take a
+ * sign and whitespace, and turn "-1" into UINT64_MAX; overflow refused. */
+static int parse_u64(const char **s, uint64_t *ret)
+{
+	const char *p = *s;
+	uint64_t v = 0;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned digit = (unsigned)(*p - '0');
+
+		if (v > (UINT64_MAX - digit) / 10)
+			return -EINVAL;
+		v = v * 10 + digit;
+	}
+	*s = p;
+	*ret = v;
+	return 0;
+}
+
+/* A finite, non-negative double (a sum of values or of their squares). */
+static int parse_amount(const char **s, double *ret)
+{
+	char *end;
+	double d;
+
+	/* strtod() would skip leading whitespace and take a sign. */
+	if (**s < '0' || **s > '9')
+		return -EINVAL;
+	d = strtod(*s, &end);
+	if (end == *s || !isfinite(d))
+		return -EINVAL;
+	*s = end;
+	*ret = d;
+	return 0;
+}
+
+static int expect(const char **s, char c)
+{
+	if (**s != c)
+		return -EINVAL;
+	(*s)++;
+	return 0;
+}
+
+/* "hdr1 total min max overflow sum sumsq" */
+static int parse_header(const char **s, struct histogram *h)
+{
+	uint64_t *fields[] = { &h->total, &h->min, &h->max, &h->overflow };
+
+	if (strncmp(*s, "hdr1", 4) != 0)
+		return -EINVAL;
+	*s += 4;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (expect(s, ' ') < 0 || parse_u64(s, fields[i]) < 0)
+			return -EINVAL;
+	if (expect(s, ' ') < 0 || parse_amount(s, &h->sum) < 0 || expect(s, ' ') < 0 ||
+	    parse_amount(s, &h->sumsq) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* " index:count" in ascending index order, as histogram_encode() writes
+ * them: each bucket once, never empty, and counts that cannot wrap. */
+static int parse_buckets(const char *s, struct histogram *h, uint64_t *ret_sum)
+{
+	uint64_t idx, count, sum = 0, next = 0;
+
+	while (*s) {
+		if (expect(&s, ' ') < 0 || parse_u64(&s, &idx) < 0 || expect(&s, ':') < 0 ||
+		    parse_u64(&s, &count) < 0)
+			return -EINVAL;
+		if (idx < next || idx >= HISTOGRAM_COUNTS_LEN || count == 0 ||
+		    count > UINT64_MAX - sum)
+			return -EINVAL;
+		h->counts[idx] = count;
+		sum += count;
+		next = idx + 1;
+	}
+	*ret_sum = sum;
+	return 0;
+}
+
 int histogram_decode(struct histogram *h, const char *s)
 {
-	uint64_t total, min, max, overflow, sum_counts = 0;
-	double sum, sumsq;
-	int consumed;
+	uint64_t sum_counts;
 
 	histogram_reset(h);
-	if (sscanf(s, "hdr1 %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %lg %lg%n", &total,
-	           &min, &max, &overflow, &sum, &sumsq, &consumed) != 6)
-		return -EINVAL;
-	s += consumed;
-	while (*s == ' ') {
-		size_t idx;
-		uint64_t count;
-
-		if (sscanf(s, " %zu:%" SCNu64 "%n", &idx, &count, &consumed) != 2 ||
-		    idx >= HISTOGRAM_COUNTS_LEN)
-			return -EINVAL;
-		h->counts[idx] += count;
-		sum_counts += count;
-		s += consumed;
-	}
-	if (*s != '\0' || sum_counts != total)
-		return -EINVAL;
-	h->total = total;
-	h->min = total ? min : UINT64_MAX;
-	h->max = max;
-	h->overflow = overflow;
-	h->sum = sum;
-	h->sumsq = sumsq;
+	if (parse_header(&s, h) < 0 || parse_buckets(s, h, &sum_counts) < 0)
+		goto invalid;
+	/* What histogram_record_n() can produce, and nothing else. */
+	if (sum_counts != h->total || h->overflow > h->total || h->max > HISTOGRAM_HIGHEST ||
+	    (h->total && h->min > h->max) || (!h->total && (h->min || h->max)))
+		goto invalid;
+	if (!h->total)
+		h->min = UINT64_MAX;
 	return 0;
+invalid:
+	histogram_reset(h);
+	return -EINVAL;
 }

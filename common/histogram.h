@@ -66,5 +66,7 @@ uint64_t histogram_highest_equivalent(size_t index);
  */
 char *histogram_encode(const struct histogram *h);
 
-/* Parses histogram_encode() output into @h. Return: 0 or -EINVAL. */
+/* Parses histogram_encode() output into @h. Text it could not have written
+ * (signs, counts that do not add up or would wrap, buckets out of order,
+ * non-finite sums) is refused. Return: 0, or -EINVAL with @h emptied. */
 int histogram_decode(struct histogram *h, const char *s);

@@ -5,6 +5,7 @@
  * argument was wrong and why.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,7 +285,9 @@ static int read_override(sd_bus_message *msg, struct scenario_config *s, char *a
 
 		r = sd_bus_message_read(msg, "d", &d);
 		num = d;
-		integral = d == (double)(int64_t)d;
+		/* No cast: converting a double outside int64_t's range (or NaN)
+		 * is undefined; scenario_set_number() range-checks it first. */
+		integral = isfinite(d) && d == floor(d);
 		goto number;
 	}
 	case 'u': {

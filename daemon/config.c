@@ -127,12 +127,14 @@ int scenario_set_number(struct scenario_config *s, const char *key, double value
 		snprintf(err, errlen, "must be a string");
 		return -EINVAL;
 	}
-	if (f->type == VALUE_UINT && (!integral || value != floor(value))) {
-		snprintf(err, errlen, "must be a whole number, got %.15g", value);
-		return -EINVAL;
-	}
+	/* The range first: only a finite value within it may be converted to
+	 * unsigned (anything else is undefined behaviour). */
 	if (!isfinite(value) || value < f->min || value > f->max) {
 		snprintf(err, errlen, "must be %.15g..%.15g, got %.15g", f->min, f->max, value);
+		return -EINVAL;
+	}
+	if (f->type == VALUE_UINT && (!integral || value != floor(value))) {
+		snprintf(err, errlen, "must be a whole number, got %.15g", value);
 		return -EINVAL;
 	}
 	if (f->type == VALUE_UINT)

@@ -24,6 +24,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "procstat.h"
+#include "progress.h"
 #include "report.h"
 #include "run.h"
 #include "wsbench-dbus.h"
@@ -260,17 +261,19 @@ static int exit_code(const siginfo_t *si)
 
 static void on_progress(struct run *r, cJSON *j)
 {
-	const char *phase = cJSON_GetStringValue(cJSON_GetObjectItem(j, "phase"));
-	double total = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "total_s"));
+	struct load_progress p;
+	const char *phase;
 
-	r->elapsed = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "elapsed_s"));
-	r->progress = total > 0 ? MIN(1.0, r->elapsed / total) : 0;
-	r->connected = (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "connected"));
-	r->sent = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "sent"));
-	r->received = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "received"));
-	r->rate = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "rate"));
-	r->p99_ms = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "p99_so_far_ms"));
-	r->errors = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "errors"));
+	load_progress_read(j, &p);
+	phase = p.phase;
+	r->elapsed = p.elapsed_s;
+	r->progress = p.total_s > 0 ? MIN(1.0, p.elapsed_s / p.total_s) : 0;
+	r->connected = p.connected;
+	r->sent = p.sent;
+	r->received = p.received;
+	r->rate = p.rate;
+	r->p99_ms = p.p99_ms;
+	r->errors = p.errors;
 	if (phase && !stopping(r)) {
 		if (strcmp(phase, "connecting") == 0)
 			set_state(r, RUN_CONNECTING);

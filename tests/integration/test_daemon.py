@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -225,6 +226,19 @@ class Requests(DaemonCase):
             p = ctl(self.bus, "start", "single", *args, check=False)
             self.assertEqual(p.returncode, 1, sets)
             self.assertIn(needle, p.stderr)
+        self.assertEqual(ctl_json(self.bus, "status")["active_run"], "")
+
+    def test_hostile_numbers_are_range_checked(self):
+        """Doubles no wsbenchctl sends (it checks isfinite) but any bus client
+        can: refused by range before any conversion to an integer."""
+        for value, shown in (("1e300", "1e+300"), ("-1e300", "-1e+300"), ("nan", "nan"),
+                             ("inf", "inf"), ("4294967296", "4294967296")):
+            p = subprocess.run(["busctl", f"--address={self.bus.address}", "call", "--",
+                                "org.wsbench1", "/org/wsbench1", "org.wsbench1.Manager",
+                                "StartRun", "ssa{sv}", "single", "", "1", "clients", "d", value],
+                               capture_output=True, text=True, timeout=30)
+            self.assertNotEqual(p.returncode, 0, value)
+            self.assertIn(f"override clients: must be 1..100000, got {shown}", p.stderr)
         self.assertEqual(ctl_json(self.bus, "status")["active_run"], "")
 
     def test_bad_usage_exit_2(self):
@@ -605,6 +619,36 @@ class Lifecycle(unittest.TestCase):
         # says nothing about leaks (LeakSanitizer does that at exit).
         if not os.environ.get("WSBENCH_SANITIZED"):
             self.assertLess(rss_all - rss_first, 1024 * 1024)
+
+    def test_hostile_progress_lines(self):
+        """Numbers from the load generator become integers only in range: a
+        missing field (NaN in cJSON), a negative or a huge one reads as 0.
+        A stand-in for wsbench-load prints such lines, then a result."""
+        fake = os.path.join(self.tmp, "hostile-load")
+        with open(fake, "w") as f:
+            f.write("""#!/bin/sh
+echo '{"type":"progress","phase":"running","total_s":4}'
+sleep 1.5
+echo '{"type":"progress","phase":"running","total_s":4,"elapsed_s":1e400,"connected":1e20,\
+"sent":-5,"received":1e300,"errors":"many","rate":-1e400,"p99_so_far_ms":1e400}'
+sleep 1.5
+echo '{"type":"result","result":{"throughput":{},"latency":{},"errors":{}}}'
+""")
+        os.chmod(fake, 0o755)
+        self.daemon(WSBENCH_LOAD=fake)
+        run_id = ctl_json(self.bus, "start", "single", "--server", "nothing-there")["id"]
+        counts = ("ClientsConnected", "MessagesSent", "MessagesReceived", "Errors", "Rate",
+                  "LatencyP99Ms", "ElapsedSeconds", "Progress")
+        for delay in (0.7, 1.5):
+            time.sleep(delay)
+            st = ctl_json(self.bus, "status", run_id)
+            self.assertEqual(st["State"], "running")
+            self.assertEqual({k: st[k] for k in counts}, {k: 0 for k in counts})
+        self.assertEqual(self.wait_final(run_id), "finished")
+
+    def wait_final(self, run_id):
+        p = ctl(self.bus, "--json", "wait", run_id, check=False)
+        return json.loads(p.stdout)["State"]
 
     def test_keep_reports_prunes_the_oldest(self):
         with open(self.config) as f:

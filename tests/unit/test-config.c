@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for daemon/config.c: scenario settings shared with StartRun. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,12 +87,43 @@ static void test_refcount_keeps_config_alive(void **state)
 	config_unref(held);
 }
 
+/* Numbers any D-Bus client can send: refused by range, never converted. */
+static void test_hostile_numbers(void **state)
+{
+	struct config_errors errors = { 0 };
+	struct wsbench_config *c = load(base, &errors);
+	struct scenario_config s;
+	char err[256];
+
+	assert_non_null(c);
+	assert_int_equal(scenario_copy(&s, config_find_scenario(c, "x")), 0);
+	assert_int_equal(scenario_set_number(&s, "clients", NAN, false, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "must be 1..100000, got nan");
+	assert_int_equal(scenario_set_number(&s, "clients", 1e300, true, err, sizeof(err)),
+	                 -EINVAL);
+	assert_string_equal(err, "must be 1..100000, got 1e+300");
+	assert_int_equal(scenario_set_number(&s, "clients", -1e300, true, err, sizeof(err)),
+	                 -EINVAL);
+	assert_int_equal(scenario_set_number(&s, "clients", 4294967296.0, true, err, sizeof(err)),
+	                 -EINVAL);
+	assert_int_equal(scenario_set_number(&s, "duration", INFINITY, false, err, sizeof(err)),
+	                 -EINVAL);
+	assert_string_equal(err, "must be 0.1..604800, got inf");
+	assert_int_equal(scenario_set_number(&s, "rate", -INFINITY, false, err, sizeof(err)),
+	                 -EINVAL);
+	assert_int_equal(s.clients, 4);
+	assert_true(s.rate == 2.5);
+	scenario_free(&s);
+	config_unref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_overrides_share_the_rules),
 		cmocka_unit_test(test_all_errors_collected),
 		cmocka_unit_test(test_refcount_keeps_config_alive),
+		cmocka_unit_test(test_hostile_numbers),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

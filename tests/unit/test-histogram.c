@@ -141,6 +141,45 @@ static void test_encode_decode_round_trip(void **state)
 	free(back);
 }
 
+/* Text from another process: signs, wrapping sums and non-numbers are refused. */
+static void test_decode_rejects_hostile_text(void **state)
+{
+	static const char *const bad[] = {
+		/* "-1" through SCNu64 is UINT64_MAX; here it balanced the count. */
+		"hdr1 -1 1 1 0 1 1 1:-1",
+		/* 2 + (2^64 - 1) wraps to 1, the total. */
+		"hdr1 1 1 1 0 1 1 1:2 2:18446744073709551615",
+		"hdr1 18446744073709551616 1 1 0 1 1 1:1", /* above UINT64_MAX */
+		"hdr1 1 -1 1 0 1 1 1:1",
+		"hdr1 1 +1 1 0 1 1 1:1",
+		"hdr1 1 1 1 0 1 1 +1:1",
+		"hdr1 1 1 1 0 nan 1 1:1",
+		"hdr1 1 1 1 0 1 inf 1:1",
+		"hdr1 1 1 1 0 -1 1 1:1",
+		"hdr1 2 1 1 0 2 2 1:1 1:1",      /* an index twice */
+		"hdr1 2 1 2 0 3 5 2:1 1:1",      /* indices out of order */
+		"hdr1 1 1 1 0 1 1 1:0 1:1",      /* an empty bucket listed */
+		"hdr1 1 5 1 0 1 1 1:1",          /* min above max */
+		"hdr1 1 1 1 2 1 1 1:1",          /* more overflows than values */
+		"hdr1 1 1 3600000001 0 1 1 1:1", /* max above the highest trackable */
+		"hdr1 1 1 1 0 1 1 1:1 ",
+		"hdr1 1 1 1 0 1 1 1: 1",
+		"hdr1  1 1 1 0 1 1 1:1",
+	};
+	struct histogram *h = new_histogram();
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		print_message("%s\n", bad[i]);
+		assert_int_equal(histogram_decode(h, bad[i]), -EINVAL);
+	}
+	/* The empty histogram and a one-value one still decode. */
+	assert_int_equal(histogram_decode(h, "hdr1 0 0 0 0 0 0"), 0);
+	assert_int_equal(h->total, 0);
+	assert_int_equal(histogram_decode(h, "hdr1 1 1 1 0 1 1 1:1"), 0);
+	assert_int_equal(h->total, 1);
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_clamp_and_overflow),
 		cmocka_unit_test(test_merge_equals_single),
 		cmocka_unit_test(test_encode_decode_round_trip),
+		cmocka_unit_test(test_decode_rejects_hostile_text),
 	};
 
 	return cmocka_run_group_tests_name("histogram", tests, NULL, NULL);

@@ -180,6 +180,11 @@ static int on_writeable(struct lws *wsi, struct echo_pss *pss)
 
 	if (recv_guard_violated(lws_get_socket_fd(wsi)))
 		return close_with(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, "unmasked frame");
+	/* lws fails a connection (1002, 1007) by sending its Close frame at
+	 * once, and may still offer WRITEABLE while it waits for the reply;
+	 * echoes queued before it are dropped (section 5.5.1). */
+	if (recv_guard_close_sent(lws_get_socket_fd(wsi)))
+		return 0;
 	if (w->stopping)
 		return close_with(wsi, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
 	for (int n = 0; n < ECHO_WRITE_BURST && echo_session_peek(s); n++) {

@@ -18,8 +18,9 @@
 #include "recv-guard.h"
 
 struct recv_guard_slot {
-	struct frame_guard guard;
-	struct lws *wsi; /* set once the WebSocket is established */
+	struct frame_guard guard; /* what the client sends */
+	struct frame_guard out;   /* what lws sends for us */
+	struct lws *wsi;          /* set once the WebSocket is established */
 	struct lws_context *context;
 	int fd;
 	bool active;
@@ -74,6 +75,7 @@ void recv_guard_watch(int fd)
 	slot_clear_stash(s);
 	memset(s, 0, sizeof(*s));
 	frame_guard_reset(&s->guard);
+	frame_guard_reset_outbound(&s->out);
 	s->fd = fd;
 	s->active = true;
 }
@@ -105,6 +107,13 @@ bool recv_guard_violated(int fd)
 	struct recv_guard_slot *s = recv_guard_slot(fd);
 
 	return s && s->active && frame_guard_violated(&s->guard);
+}
+
+bool recv_guard_close_sent(int fd)
+{
+	struct recv_guard_slot *s = recv_guard_slot(fd);
+
+	return s && s->active && frame_guard_closed(&s->out);
 }
 
 /* Timer callback: POLLOUT first, so lws writes the pending pong, then POLLIN,
@@ -161,6 +170,28 @@ static size_t slot_stash_tail(struct recv_guard_slot *s, uint8_t *buf, size_t ke
 	return keep;
 }
 
+/* The bytes of a violating read that lws may still parse: those before the
+ * offending frame. lws must not see that frame itself (it would answer an
+ * unmasked ping, say); the connection is failed from WRITEABLE instead. */
+static ssize_t slot_violation(struct recv_guard_slot *s, size_t scanned)
+{
+	size_t clean = s->guard.frame_start < scanned ? s->guard.frame_start : 0;
+
+	if (s->wsi)
+		lws_callback_on_writable(s->wsi);
+	if (clean)
+		return (ssize_t)clean;
+	errno = EAGAIN;
+	return -1;
+}
+
+/* 1000 (normal) and 1001 (going away) begin a closing handshake whose reply
+ * is awaited; any other code fails the connection. */
+static bool slot_normal_close(uint16_t code)
+{
+	return code == 1000 || code == 1001;
+}
+
 /* Interposes libc's recv() for libwebsockets; see recv-guard.h. */
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
@@ -171,16 +202,70 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 	if (!s || !s->active || (flags & MSG_PEEK))
 		return recvfrom(fd, buf, len, flags, NULL, NULL);
 	n = s->stash ? slot_take_stash(s, buf, len) : recvfrom(fd, buf, len, flags, NULL, NULL);
-	if (n <= 0 || frame_guard_violated(&s->guard))
+	if (n <= 0 || frame_guard_closed(&s->guard))
 		return n;
+	if (frame_guard_violated(&s->guard)) {
+		/* Being failed: nothing more for lws to parse, but the end of
+		 * the connection (n <= 0 above) still reaches it. */
+		errno = EAGAIN;
+		return -1;
+	}
 	/* Before the WebSocket is established there is no pong to wait for. */
 	used = frame_guard_scan(&s->guard, buf, (size_t)n, s->wsi != NULL);
-	if (frame_guard_violated(&s->guard)) {
-		if (s->wsi)
-			lws_callback_on_writable(s->wsi);
+	if (frame_guard_violated(&s->guard))
+		return slot_violation(s, used);
+	if (frame_guard_closed(&s->guard)) {
+		/* The client's Close answers ours: the handshake is complete
+		 * and the server ends TCP now (section 7.1.1); lws still
+		 * parses the reply and then reads the end of the stream. */
+		if (frame_guard_closed(&s->out))
+			shutdown(fd, SHUT_RDWR);
 		return n;
 	}
 	if (used < (size_t)n)
 		return (ssize_t)slot_stash_tail(s, buf, used, (size_t)n);
 	return n;
+}
+
+/*
+ * Interposes libc's send() for libwebsockets, which writes every plain-TCP
+ * connection with it. Once our Close frame is out, nothing more goes on the
+ * wire (RFC 6455 section 5.5.1: an echo queued before the close is sent
+ * before it or dropped, never after it), and when both Close frames have
+ * crossed, or the connection is being failed, the server ends TCP at once
+ * (section 7.1.1) instead of waiting for the client or lws's timeout.
+ */
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	struct recv_guard_slot *s = recv_guard_slot(fd);
+	struct frame_guard ahead;
+	size_t keep;
+	ssize_t n;
+
+	if (!s || !s->active)
+		return sendto(fd, buf, len, flags, NULL, 0);
+	if (frame_guard_closed(&s->out))
+		return (ssize_t)len; /* after our Close frame: dropped */
+	/* Scan a copy first, to send no more than up to the end of a Close
+	 * frame; the tracker itself follows only what the kernel took. */
+	ahead = s->out;
+	keep = frame_guard_scan(&ahead, buf, len, false);
+	n = sendto(fd, buf, keep, flags, NULL, 0);
+	if (n < 0)
+		return n;
+	if ((size_t)n < keep) {
+		frame_guard_scan(&s->out, buf, (size_t)n, false);
+		return n;
+	}
+	s->out = ahead;
+	if (!frame_guard_closed(&s->out))
+		return n;
+	if (frame_guard_closed(&s->guard) || frame_guard_violated(&s->guard))
+		shutdown(fd, SHUT_RDWR); /* the closing handshake is complete */
+	else if (!slot_normal_close(s->out.close_code))
+		/* Failing the connection (section 7.1.7): the Close frame is
+		 * followed by the end of TCP at once. Reading goes on, so lws
+		 * still sees the client's reply and frees the connection. */
+		shutdown(fd, SHUT_WR);
+	return (ssize_t)len;
 }

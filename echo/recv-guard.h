@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Per-socket guards fed from recv(2). libwebsockets 4.1.6 reads every
- * plain-TCP connection with recv() (lib/core-net/output.c), and this program
- * defines recv() itself, so the guard sees each byte before lws parses it.
- * It does two things lws 4.1.6 does not:
+ * Per-socket guards fed from recv(2) and send(2). libwebsockets 4.1.6 reads
+ * and writes every plain-TCP connection with recv() and send()
+ * (lib/core-net/output.c), and this program defines both itself, so the
+ * guard sees each byte before lws parses it and before it goes on the wire.
+ * It does what lws 4.1.6 does not:
  *
  *  - it detects unmasked client frames (RFC 6455 section 5.1), so the echo
  *    protocol can fail the connection with 1002;
@@ -11,7 +12,11 @@
  *    and drops pings that arrive before it is written (upstream's "fails
  *    Autobahn 2.10 by design"). Bytes after a ping wait in a small stash
  *    until lws has written the pong; a zero-delay timer then services the
- *    socket again. Traffic without pings never takes this path.
+ *    socket again. Traffic without pings never takes this path;
+ *  - it watches the frames lws sends: after our Close frame nothing more
+ *    goes out (section 5.5.1), and once both Close frames have crossed, or
+ *    the connection is being failed, the server ends TCP at once (section
+ *    7.1.1) rather than waiting for the client or for lws's timeout.
  *
  * Only sockets registered with recv_guard_watch() are tracked.
  */
@@ -36,3 +41,6 @@ void recv_guard_forget(int fd);
 void recv_guard_set_owner(int fd, struct lws *wsi);
 
 bool recv_guard_violated(int fd);
+
+/* True once our Close frame has gone out on @fd: nothing may follow it. */
+bool recv_guard_close_sent(int fd);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "frame-guard.h"
+#include "macro.h"
 
 static const char http_head[] = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n";
 
@@ -149,6 +150,82 @@ static void test_scan_stops_after_each_ping(void **state)
 	assert_int_equal(g.frames, 3);
 }
 
+static void test_violation_reports_where_the_frame_began(void **state)
+{
+	struct frame_guard g;
+	uint8_t buf[128];
+	size_t n = 0, bad, used;
+
+	frame_guard_reset(&g);
+	frame_guard_feed(&g, (const uint8_t *)http_head, strlen(http_head));
+	n += frame(buf + n, 1, 5, 1);
+	n += frame(buf + n, 2, 7, 1);
+	bad = n;
+	n += frame(buf + n, 9, 4, 0); /* an unmasked ping */
+	used = frame_guard_scan(&g, buf, n, false);
+	assert_true(frame_guard_violated(&g));
+	assert_int_equal(used, bad + 2);
+	assert_int_equal(g.frame_start, bad);
+}
+
+/* A server frame with a status code: 0x88, length, code, reason. */
+static size_t server_close(uint8_t *buf, uint16_t code)
+{
+	buf[0] = 0x88;
+	buf[1] = 4;
+	buf[2] = (uint8_t)(code >> 8);
+	buf[3] = (uint8_t)code;
+	memcpy(buf + 4, "ab", 2);
+	return 6;
+}
+
+static void test_outbound_stops_after_close_any_split(void **state)
+{
+	static const char response[] =
+	    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+	uint8_t buf[400];
+	size_t n = 0, end;
+
+	memcpy(buf, response, strlen(response));
+	n += strlen(response);
+	n += frame(buf + n, 1, 200, 0); /* server frames are not masked */
+	n += frame(buf + n, 10, 3, 0);
+	n += server_close(buf + n, 1002);
+	end = n;
+	n += frame(buf + n, 1, 10, 0); /* must never be let through */
+	for (size_t piece = 1; piece <= n; piece++) {
+		struct frame_guard g;
+		size_t used = 0;
+
+		frame_guard_reset_outbound(&g);
+		for (size_t off = 0; off < n && !frame_guard_closed(&g); off += piece)
+			used += frame_guard_scan(&g, buf + off, MIN(piece, n - off), false);
+		assert_true(frame_guard_closed(&g));
+		assert_false(frame_guard_violated(&g));
+		assert_int_equal(used, end);
+		assert_int_equal(g.close_code, 1002);
+		assert_int_equal(g.frames, 3);
+	}
+}
+
+static void test_inbound_close_is_recognised(void **state)
+{
+	struct frame_guard g;
+	uint8_t buf[64];
+	size_t n = 0, end;
+
+	frame_guard_reset(&g);
+	frame_guard_feed(&g, (const uint8_t *)http_head, strlen(http_head));
+	n += frame(buf + n, 1, 3, 1);
+	n += frame(buf + n, 8, 2, 1);
+	end = n;
+	n += frame(buf + n, 1, 3, 1);
+	assert_int_equal(frame_guard_scan(&g, buf, n, false), end);
+	assert_true(frame_guard_closed(&g));
+	/* Masked: the status code is not read. */
+	assert_int_equal(g.close_code, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +234,9 @@ int main(void)
 		cmocka_unit_test(test_violation_is_sticky),
 		cmocka_unit_test(test_payload_looking_like_header_is_skipped),
 		cmocka_unit_test(test_scan_stops_after_each_ping),
+		cmocka_unit_test(test_violation_reports_where_the_frame_began),
+		cmocka_unit_test(test_outbound_stops_after_close_any_split),
+		cmocka_unit_test(test_inbound_close_is_recognised),
 	};
 
 	return cmocka_run_group_tests_name("frame-guard", tests, NULL, NULL);

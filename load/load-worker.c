@@ -67,8 +67,9 @@ struct load_client {
 	bool schedule_done; /* no message left to become due */
 
 	struct sent_slot window[WINDOW];
-	uint8_t *rx; /* reassembly of a fragmented echo */
+	uint8_t *rx; /* reassembly of a fragmented echo, at most the expected size + 1 */
 	size_t rx_len, rx_cap;
+	uint64_t rx_dropped; /* bytes of this message beyond that, counted but not kept */
 };
 
 static void stats_lock(struct load_worker *w)
@@ -427,31 +428,44 @@ static void on_message(struct load_client *c, const uint8_t *buf, size_t len)
 
 static int on_receive(struct load_client *c, const void *in, size_t len)
 {
+	struct load_worker *w = c->w;
 	bool first = lws_is_first_fragment(c->wsi), final = lws_is_final_fragment(c->wsi);
-	size_t limit = c->w->plan->opts->size + 1; /* anything longer is wrong anyway */
+	/* One byte more than an echo of ours is enough to know the message is
+	 * wrong; keeping more would let a server exhaust our memory with one
+	 * endless fragmented message. */
+	size_t limit = w->plan->opts->size + 1, keep;
 
 	if (first && final) {
 		on_message(c, in, len);
 		return 0;
 	}
-	if (first)
+	if (first) {
 		c->rx_len = 0;
-	if (c->rx_len + len > c->rx_cap) {
-		size_t cap = MAX(c->rx_cap * 2, c->rx_len + len);
-		uint8_t *p;
+		c->rx_dropped = 0;
+	}
+	keep = MIN(len, limit - c->rx_len);
+	if (c->rx_len + keep > c->rx_cap) {
+		size_t cap = MIN(MAX(c->rx_cap * 2, c->rx_len + keep), limit);
+		uint8_t *p = realloc(c->rx, cap);
 
-		cap = MIN(cap, MAX(limit, c->rx_len + len));
-		p = realloc(c->rx, cap);
 		if (!p)
 			return -1;
 		c->rx = p;
 		c->rx_cap = cap;
 	}
-	memcpy(c->rx + c->rx_len, in, len);
-	c->rx_len += len;
+	memcpy(c->rx + c->rx_len, in, keep);
+	c->rx_len += keep;
+	c->rx_dropped += len - keep;
 	if (final) {
+		/* A kept length of size + 1 is never an echo: counted corrupted. */
 		on_message(c, c->rx, c->rx_len);
+		if (c->rx_dropped) {
+			stats_lock(w);
+			w->stats.bytes_received += c->rx_dropped;
+			stats_unlock(w);
+		}
 		c->rx_len = 0;
+		c->rx_dropped = 0;
 	}
 	return 0;
 }

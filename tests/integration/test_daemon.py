@@ -23,6 +23,7 @@ import servers  # noqa: E402
 from privatebus import SOURCE, Daemon, PrivateBus, TestUsers, ctl, ctl_json  # noqa: E402
 
 FAULT = os.path.join(SOURCE, "tests", "lib", "faultserver.py")
+FLOOD = os.path.join(SOURCE, "tests", "lib", "floodserver.py")
 SHORT = ["--set", "duration=1", "--set", "warmup=0.5", "--set", "drain_timeout=3"]
 # A server that ignores SIGTERM (so stopping it takes the 5 s grace and a
 # SIGKILL) and prints READY 1.5 s after it starts, without listening.
@@ -54,6 +55,8 @@ def test_config(report_dir, extra_scenarios=""):
   {{ name = "slow-start"; language = "sh"; port = {free_port()}; ready_timeout = 30.0;
     command = ["/bin/sh", "-c", "sleep 60 # {{port}}"]; }},
   {{ name = "nothing-there"; url = "ws://127.0.0.1:{free_port()}/"; }},
+  {{ name = "flooding"; language = "python"; port = {free_port()};
+    command = ["{py}", "{FLOOD}", "--megabytes", "64", "--port", "{{port}}"]; }},
   {{ name = "late-ready"; language = "sh"; port = {free_port()}; ready_timeout = 30.0;
     command = ["/bin/sh", "-c", "{LATE_READY}", "late-ready", "{{port}}"]; }},
   {{ name = "late-ready-timeout"; language = "sh"; port = {free_port()}; ready_timeout = 0.5;
@@ -192,6 +195,24 @@ class SeedScenarios(DaemonCase):
                 self.assertEqual(rep["errors"]["connections"]["established"], counts["connections"])
                 self.assertEqual(counts["connections"], n)
                 self.check_report(rep, run_id, scenario, "counting", n)
+
+    def test_endless_fragmented_echo_is_bounded_and_corrupted(self):
+        """A server answering with a 64 MiB fragmented message: wsbench-load
+        keeps at most the expected size + 1 of it and counts it corrupted."""
+        run_id = self.start("single", "--server", "flooding", "--set", "duration=1",
+                            "--set", "warmup=0", "--set", "drain_timeout=2")
+        self.wait(run_id)
+        rep = self.report(run_id)
+        m = rep["errors"]["messages"]
+        self.assertEqual(m["corrupted"], 1)
+        self.assertEqual(m["received"], 0)
+        self.assertEqual(m["sent"], m["corrupted"] + m["lost"])
+        rss = rep["resourceUsage"]["client_summary"]["rss_bytes_max"]
+        self.assertGreater(len(rep["resourceUsage"]["client"]), 1)
+        print(f"\nwsbench-load RSS with a 64 MiB fragmented echo: {rss / 1048576:.1f} MiB",
+              file=sys.stderr)
+        # 71 MiB before the fix, the size of the flood plus the baseline.
+        self.assertLess(rss, 32 << 20, "wsbench-load buffered the flood")
 
     def test_url_server_is_not_sampled(self):
         run_id = self.start("single", "--server", "nothing-there", *SHORT)

@@ -17,3 +17,12 @@ size_t fd_limit_raise(void)
 	}
 	return rl.rlim_cur == RLIM_INFINITY ? (size_t)1 << 20 : (size_t)rl.rlim_cur;
 }
+
+size_t fd_limit_inherited(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024;
+	return rl.rlim_max == RLIM_INFINITY ? (size_t)1 << 20 : (size_t)rl.rlim_max;
+}

@@ -14,6 +14,7 @@
 #include "access.h"
 #include "bus.h"
 #include "config.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -382,6 +383,10 @@ static int method_start_run(sd_bus_message *msg, void *userdata, sd_bus_error *e
 		r = sd_bus_message_exit_container(msg);
 	if (r >= 0 && scenario_check(&s, err, sizeof(err)) < 0)
 		r = sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "overrides: %s", err);
+	/* Now, not once the server has started: wsbench-load would refuse it. */
+	if (r >= 0 && scenario_check_fd_limit(&s, fd_limit_inherited(), err, sizeof(err)) < 0)
+		r = sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "Scenario %s: %s",
+		                      s.name, err);
 	if (r >= 0)
 		r = check_access(msg, &caller, error);
 	if (r >= 0 && m->stopping)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "fdlimit.h"
 #include "macro.h"
 #include "message.h"
 
@@ -218,6 +219,22 @@ int scenario_check(const struct scenario_config *s, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int scenario_check_fd_limit(const struct scenario_config *s, size_t fd_limit, char *err,
+                            size_t errlen)
+{
+	size_t needed = (size_t)s->clients + LOAD_FD_OVERHEAD;
+
+	if (needed <= fd_limit)
+		return 0;
+	snprintf(err, errlen,
+	         "clients=%u needs %zu file descriptors in wsbench-load, but it may open only %zu "
+	         "(the hard RLIMIT_NOFILE of wsbenchd, LimitNOFILE= in its unit): at most %zu "
+	         "clients",
+	         s->clients, needed, fd_limit,
+	         fd_limit > LOAD_FD_OVERHEAD ? fd_limit - LOAD_FD_OVERHEAD : 0);
+	return -EMFILE;
 }
 
 static int scenario_defaults(struct scenario_config *s)

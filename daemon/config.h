@@ -111,6 +111,15 @@ int scenario_set_string(struct scenario_config *s, const char *key, const char *
 /* Cross-setting rules; returns 0 or -EINVAL with @err ("SETTING: problem"). */
 int scenario_check(const struct scenario_config *s, char *err, size_t errlen);
 
+/**
+ * scenario_check_fd_limit() - whether wsbench-load can open @s's clients.
+ * @fd_limit: the RLIMIT_NOFILE wsbench-load will have (fd_limit_inherited()).
+ * Return: 0, or -EMFILE with @err saying how many descriptors are needed,
+ * how many there are, and how many clients fit.
+ */
+int scenario_check_fd_limit(const struct scenario_config *s, size_t fd_limit, char *err,
+                            size_t errlen);
+
 /* Deep copy (for a run with overrides). Return: 0 or -ENOMEM. */
 int scenario_copy(struct scenario_config *to, const struct scenario_config *from);
 void scenario_free(struct scenario_config *s);

@@ -28,8 +28,6 @@
 /* One source address reaches one server port through about 28,000
  * ephemeral ports (net.ipv4.ip_local_port_range 32768-60999). */
 #define CLIENTS_PER_SOURCE 25000
-/* Descriptors beyond one per client: timerfds, eventfds, stdio, /proc. */
-#define FD_OVERHEAD(threads) (64 + 8 * (threads))
 
 enum exit_status {
 	EXIT_OK = 0,
@@ -517,7 +515,7 @@ int main(int argc, char **argv)
 	}
 
 	fd_limit = (long)fd_limit_raise();
-	fds_needed = (long)opts.clients + FD_OVERHEAD(LOAD_MAX_THREADS);
+	fds_needed = (long)opts.clients + LOAD_FD_OVERHEAD; /* wsbenchd checks the same */
 	if (fds_needed > fd_limit) {
 		fprintf(
 		    stderr,

@@ -546,8 +546,9 @@ class Lifecycle(unittest.TestCase):
         self.bus.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def daemon(self, **env):
-        d = Daemon(self.bus, self.config, os.path.join(self.tmp, "wsbenchd.log"), env).start()
+    def daemon(self, nofile=None, **env):
+        d = Daemon(self.bus, self.config, os.path.join(self.tmp, "wsbenchd.log"), env,
+                   nofile=nofile).start()
         self.addCleanup(d.stop)
         return d
 
@@ -670,6 +671,23 @@ echo '{"type":"result","result":{"throughput":{},"latency":{},"errors":{}}}'
     def wait_final(self, run_id):
         p = ctl(self.bus, "--json", "wait", run_id, check=False)
         return json.loads(p.stdout)["State"]
+
+    def test_clients_above_the_open_file_limit_are_refused_at_request(self):
+        """wsbench-load needs a descriptor per client plus 576 of its own, out
+        of the hard RLIMIT_NOFILE it inherits from wsbenchd: StartRun refuses
+        more at once, not after the server has started."""
+        self.daemon(nofile=1100)
+        p = ctl(self.bus, "start", "single", "--set", "clients=525", *SHORT, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("clients=525 needs 1101 file descriptors in wsbench-load, but it may open "
+                      "only 1100 (the hard RLIMIT_NOFILE of wsbenchd, LimitNOFILE= in its unit): "
+                      "at most 524 clients", p.stderr)
+        self.assertEqual(ctl_json(self.bus, "runs"), [])
+        # The bound is wsbench-load's own: one client fewer runs.
+        run_id = ctl_json(self.bus, "start", "single", "--set", "clients=524", *SHORT)["id"]
+        ctl(self.bus, "wait", run_id)
+        rep = ctl_json(self.bus, "report", run_id)
+        self.assertEqual(rep["errors"]["connections"]["established"], 524)
 
     def test_keep_reports_prunes_the_oldest(self):
         with open(self.config) as f:

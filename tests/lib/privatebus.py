@@ -13,6 +13,7 @@ import grp
 import json
 import os
 import pwd
+import resource
 import signal
 import subprocess
 import sys
@@ -62,12 +63,17 @@ def tool_env():
 class Daemon:
     """wsbenchd on a private bus, its stderr collected in a log file."""
 
-    def __init__(self, bus, config, log_path, extra_env=None):
+    def __init__(self, bus, config, log_path, extra_env=None, nofile=None):
         self.bus = bus
         self.config = config
         self.log_path = log_path
         self.extra_env = extra_env or {}
+        self.nofile = nofile  # RLIMIT_NOFILE (soft and hard), as LimitNOFILE= would set it
         self.proc = None
+
+    def _limits(self):
+        if self.nofile:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
 
     def start(self, timeout=10):
         env = tool_env()
@@ -75,7 +81,8 @@ class Daemon:
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen([build("daemon", "wsbenchd"), "--config", self.config,
                                       "--bus-address", self.bus.address],
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                     preexec_fn=self._limits)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

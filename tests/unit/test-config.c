@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "fdlimit.h"
 
 static struct wsbench_config *load(const char *text, struct config_errors *errors)
 {
@@ -117,6 +118,25 @@ static void test_hostile_numbers(void **state)
 	config_unref(c);
 }
 
+static void test_fd_limit(void **state)
+{
+	struct config_errors errors = { 0 };
+	struct wsbench_config *c = load(base, &errors);
+	const struct scenario_config *s = config_find_scenario(c, "x"); /* 4 clients */
+	char err[512];
+
+	assert_non_null(c);
+	assert_int_equal(scenario_check_fd_limit(s, 4 + LOAD_FD_OVERHEAD, err, sizeof(err)), 0);
+	assert_int_equal(scenario_check_fd_limit(s, 3 + LOAD_FD_OVERHEAD, err, sizeof(err)),
+	                 -EMFILE);
+	assert_string_equal(err, "clients=4 needs 580 file descriptors in wsbench-load, but it may "
+	                         "open only 579 (the hard RLIMIT_NOFILE of wsbenchd, LimitNOFILE= "
+	                         "in its unit): at most 3 clients");
+	assert_int_equal(scenario_check_fd_limit(s, 100, err, sizeof(err)), -EMFILE);
+	assert_non_null(strstr(err, "at most 0 clients"));
+	config_unref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +144,7 @@ int main(void)
 		cmocka_unit_test(test_all_errors_collected),
 		cmocka_unit_test(test_refcount_keeps_config_alive),
 		cmocka_unit_test(test_hostile_numbers),
+		cmocka_unit_test(test_fd_limit),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

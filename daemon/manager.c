@@ -84,6 +84,11 @@ int manager_reload(struct manager *m, char **error)
 		}
 		report_store_free(m->reports);
 		m->reports = store;
+		/* Ids are "<start second>_<number>": numbering after the stored
+		 * reports keeps a restart within the same second from reusing an
+		 * id, which GetReport would then answer with the older run. */
+		if (report_store_highest_run_number(store) > m->run_counter)
+			m->run_counter = report_store_highest_run_number(store);
 	}
 	config_unref(m->config);
 	m->config = c;

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,25 @@ const struct report_entry *report_store_find(const struct report_store *s, const
 	return NULL;
 }
 
+unsigned report_store_highest_run_number(const struct report_store *s)
+{
+	unsigned highest = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const char *sep = strrchr(s->v[i].id, '_');
+		char *end;
+		unsigned long n;
+
+		if (!sep || sep[1] < '0' || sep[1] > '9')
+			continue;
+		errno = 0;
+		n = strtoul(sep + 1, &end, 10);
+		if (errno == 0 && *end == '\0' && n <= UINT_MAX && n > highest)
+			highest = (unsigned)n;
+	}
+	return highest;
+}
+
 int report_store_read(const struct report_store *s, const char *id, char **ret)
 {
 	const struct report_entry *e = report_store_find(s, id);
@@ -355,11 +375,67 @@ static char *compose(const struct run *r)
 	return text;
 }
 
-static int write_atomic(const char *dir, const char *path, const char *text)
+/* Reports with the same scenario, language and start second get "-2",
+ * "-3"...; past this many the write fails rather than search forever. */
+#define NAME_TRIES 100000
+
+/* Moves @tmp to the first free name "<base>.json", "<base>-2.json"... The
+ * kernel refuses to replace an existing file (RENAME_NOREPLACE, or link()
+ * where the file system lacks it), so no report is ever overwritten, not
+ * even one created since we last looked. */
+static int publish(const char *tmp, const char *base, char **ret_path)
+{
+	char *path = NULL;
+
+	for (unsigned n = 1; n <= NAME_TRIES; n++) {
+		int k;
+
+		free(path);
+		if ((n == 1 ? asprintf(&path, "%s.json", base)
+		            : asprintf(&path, "%s-%u.json", base, n)) < 0)
+			return -ENOMEM;
+		k = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
+		if (k < 0 && (errno == EINVAL || errno == ENOSYS)) {
+			k = link(tmp, path);
+			if (k == 0)
+				unlink(tmp);
+		}
+		if (k == 0) {
+			*ret_path = path;
+			return 0;
+		}
+		if (errno != EEXIST) {
+			k = -errno;
+			free(path);
+			return k;
+		}
+	}
+	free(path);
+	return -EEXIST;
+}
+
+static int write_all(int fd, const char *text)
+{
+	size_t len = strlen(text), off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Temporary file, fsync, publish under a free name, fsync of the directory:
+ * a crash leaves either no report or a whole one. */
+static int write_atomic(const char *dir, const char *base, const char *text, char **ret_path)
 {
 	char *tmp;
-	size_t len = strlen(text), off = 0;
-	int fd, dfd, r = 0;
+	int fd, dfd, r;
 
 	if (asprintf(&tmp, "%s/.tmp-report-XXXXXX", dir) < 0)
 		return -ENOMEM;
@@ -369,21 +445,13 @@ static int write_atomic(const char *dir, const char *path, const char *text)
 		free(tmp);
 		return r;
 	}
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
+	r = write_all(fd, text);
 	if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
+	if (r == 0)
+		r = publish(tmp, base, ret_path);
 	if (r < 0)
 		unlink(tmp);
 	free(tmp);
@@ -398,24 +466,19 @@ static int write_atomic(const char *dir, const char *path, const char *text)
 	return r;
 }
 
-static char *report_file_name(const struct report_store *s, const struct run *r)
+/* "<dir>/<scenario>_<language>_<UTC start>", without the ".json". */
+static char *report_base_name(const struct report_store *s, const struct run *r)
 {
-	char stamp[32], *path = NULL;
+	char stamp[32], *base;
 	time_t secs = (time_t)(r->start_wall_ns / 1000000000LL);
 	struct tm tm;
-	struct stat st;
 
 	gmtime_r(&secs, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	for (int n = 1; n < 1000; n++) {
-		free(path);
-		if (asprintf(&path, n == 1 ? "%s/%s_%s_%s.json" : "%s/%s_%s_%s-%d.json", s->dir,
-		             r->scenario.name, r->server->language, stamp, n) < 0)
-			return NULL;
-		if (stat(path, &st) < 0)
-			return path;
-	}
-	return path;
+	if (asprintf(&base, "%s/%s_%s_%s", s->dir, r->scenario.name, r->server->language, stamp) <
+	    0)
+		return NULL;
+	return base;
 }
 
 static void prune(struct report_store *s, unsigned keep)
@@ -432,18 +495,19 @@ static void prune(struct report_store *s, unsigned keep)
 
 int report_store_write(struct report_store *s, const struct run *r, unsigned keep, char **ret_path)
 {
-	char *text = compose(r), *path;
+	char *text = compose(r), *base, *path = NULL;
 	cJSON *j, *meta;
 	int k;
 
 	if (!text)
 		return -ENOMEM;
-	path = report_file_name(s, r);
-	if (!path) {
+	base = report_base_name(s, r);
+	if (!base) {
 		free(text);
 		return -ENOMEM;
 	}
-	k = write_atomic(s->dir, path, text);
+	k = write_atomic(s->dir, base, text, &path);
+	free(base);
 	if (k == 0) {
 		j = cJSON_Parse(text);
 		meta = cJSON_GetObjectItem(j, "metadata");

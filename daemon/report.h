@@ -41,5 +41,9 @@ int report_store_write(struct report_store *s, const struct run *r, unsigned kee
 
 const struct report_entry *report_store_find(const struct report_store *s, const char *id);
 
+/* The highest run number (the N of an id "<stamp>_N") among the stored
+ * reports, so a restarted daemon numbers its runs after them. */
+unsigned report_store_highest_run_number(const struct report_store *s);
+
 /* Reads a stored report. Return: 0 with malloc'd JSON, or a negative errno. */
 int report_store_read(const struct report_store *s, const char *id, char **ret);

@@ -579,6 +579,46 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(len(glob.glob(os.path.join(self.reports, "*.json"))), 1)
         self.assertEqual(glob.glob(os.path.join(self.reports, ".tmp-*")), [])
 
+    def test_run_ids_stay_unique_across_restarts(self):
+        """Ids are <start second>_<counter>; a restart within the same second
+        used to begin the counter at 1 again and reuse a stored run's id."""
+        d = self.daemon()
+        first = ctl_json(self.bus, "start", "single", *SHORT)["id"]
+        ctl(self.bus, "wait", first)
+        self.assertEqual(d.stop(), 0)
+        self.daemon()
+        second = ctl_json(self.bus, "start", "single", *SHORT)["id"]
+        ctl(self.bus, "wait", second)
+        self.assertGreater(int(second.rsplit("_", 1)[1]), int(first.rsplit("_", 1)[1]))
+        self.assertEqual(ctl_json(self.bus, "report", first)["metadata"]["id"], first)
+        self.assertEqual(ctl_json(self.bus, "report", second)["metadata"]["id"], second)
+
+    def test_report_names_never_replace_a_file(self):
+        """Reports are named <scenario>_<language>_<start>[-N].json. With
+        every name up to -999 taken for the seconds the run may start in,
+        the report takes the next free one and no file is replaced (the
+        stat-then-rename it replaces used -999 after 999 tries)."""
+        self.daemon()
+        # Hard links to one decoy: creating ~10,000 files takes seconds here.
+        decoy = os.path.join(self.tmp, "decoy")
+        with open(decoy, "w") as f:
+            f.write("decoy\n")
+        now = int(time.time())
+        decoys = []
+        for t in range(now, now + 10):
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(t))
+            for n in range(1, 1000):
+                name = f"single_c_{stamp}.json" if n == 1 else f"single_c_{stamp}-{n}.json"
+                decoys.append(os.path.join(self.reports, name))
+                os.link(decoy, decoys[-1])
+        self.assertLess(time.time(), now + 8, "creating the decoys took too long")
+        run_id = ctl_json(self.bus, "start", "single", *SHORT)["id"]
+        ctl(self.bus, "wait", run_id)
+        path = ctl_json(self.bus, "status", run_id)["ReportPath"]
+        self.assertRegex(path, r"_\d{8}T\d{6}Z-1000\.json$")
+        self.assertEqual(os.stat(decoy).st_nlink, 1 + len(decoys), "a decoy was replaced")
+        self.assertEqual(ctl_json(self.bus, "report", run_id)["metadata"]["id"], run_id)
+
     def test_sigterm_cancels_and_writes_the_report(self):
         d = self.daemon()
         run_id = ctl_json(self.bus, "start", "burst-100", "--set", "duration=30")["id"]

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A wsbench-echo worker: one thread, one libwebsockets context, one
- * SO_REUSEPORT listening socket adopted into it. lws contexts are
+ * A wsbench-echo worker: one thread, one libev loop (epoll) driving one
+ * libwebsockets context, one SO_REUSEPORT listening socket adopted into it. lws contexts are
  * single-threaded, so the only call made on a worker from another thread is
  * echo_worker_stop(), which goes through lws_cancel_service().
  */
@@ -11,10 +11,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "echo-options.h"
 
 #define ECHO_PROTOCOL_NAME "wsbench-echo"
+
+struct ev_loop;
 
 /* Counts workers that finished creating their context, so main() prints
  * READY only when every worker can accept. */
@@ -39,8 +42,10 @@ struct echo_worker {
 	const struct echo_options *opts;
 	pthread_t thread;
 
+	struct ev_loop *loop; /* libev on epoll, lws's foreign loop */
 	struct lws_context *context;
 	struct lws_vhost *vhost;
+	uint8_t *tx_buf; /* LWS_PRE + ECHO_DIRECT_MAX: echoes written at once */
 
 	pthread_mutex_t lock; /* guards context against use after destroy */
 	atomic_bool stop_requested;

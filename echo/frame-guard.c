@@ -21,12 +21,15 @@ void frame_guard_reset_outbound(struct frame_guard *g)
 
 #define OPCODE_CLOSE 0x8
 #define OPCODE_PING  0x9
+#define OPCODE_PONG  0xa
 
 /* The current frame's last byte has passed. */
 static void frame_guard_end_frame(struct frame_guard *g)
 {
 	g->state = g->opcode == OPCODE_CLOSE ? FRAME_GUARD_CLOSED : FRAME_GUARD_HEADER0;
 	g->ping_ended = g->opcode == OPCODE_PING;
+	g->pings += g->opcode == OPCODE_PING;
+	g->pongs += g->opcode == OPCODE_PONG;
 }
 
 static void frame_guard_end_header(struct frame_guard *g)

@@ -32,6 +32,8 @@ struct frame_guard {
 	uint32_t http_tail;  /* last four bytes of the HTTP head */
 	uint64_t remaining;  /* payload bytes left in the current frame */
 	uint64_t frames;     /* complete frame headers seen */
+	uint64_t pings;      /* complete ping frames */
+	uint64_t pongs;      /* complete pong frames */
 	uint8_t opcode;      /* opcode of the current frame */
 	bool outbound;       /* server-to-client: frames are not masked */
 	bool masked;         /* the current frame has a masking key */

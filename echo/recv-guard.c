@@ -116,21 +116,37 @@ bool recv_guard_close_sent(int fd)
 	return s && s->active && frame_guard_closed(&s->out);
 }
 
-/* Timer callback: POLLOUT first, so lws writes the pending pong, then POLLIN,
- * so it reads the stash (lws handles them in that order). */
+bool recv_guard_closing(int fd)
+{
+	struct recv_guard_slot *s = recv_guard_slot(fd);
+
+	return s && s->active && (frame_guard_closed(&s->out) || frame_guard_closed(&s->guard));
+}
+
+/* True while lws owes a pong for a ping it was given: it keeps only one
+ * pending pong, so the stash waits until the send guard has seen it go. */
+static bool slot_pong_owed(const struct recv_guard_slot *s)
+{
+	return s->guard.pings > s->out.pongs && !frame_guard_closed(&s->out);
+}
+
+/* Timer callback: lets lws read the stash, once no pong is owed (the send
+ * guard schedules this again when the pong goes out). */
 static void slot_resume(lws_sorted_usec_list_t *sul)
 {
 	struct recv_guard_slot *s = lws_container_of(sul, struct recv_guard_slot, resume);
 	struct lws_pollfd pfd = {
 		.fd = s->fd,
-		.events = POLLIN | POLLOUT,
-		.revents = POLLIN | POLLOUT,
+		.events = POLLIN,
+		.revents = POLLIN,
 	};
 	struct lws_context *context = s->context;
 
+	if (slot_pong_owed(s))
+		return;
 	lws_service_fd(context, &pfd);
 	/* lws may not have read (rx flow control); try again shortly. */
-	if (s->active && s->stash && s->context == context)
+	if (s->active && s->stash && s->context == context && !slot_pong_owed(s))
 		lws_sul_schedule(context, 0, &s->resume, slot_resume, 1000);
 }
 
@@ -201,6 +217,10 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 
 	if (!s || !s->active || (flags & MSG_PEEK))
 		return recvfrom(fd, buf, len, flags, NULL, NULL);
+	if (s->stash && slot_pong_owed(s)) {
+		errno = EAGAIN;
+		return -1;
+	}
 	n = s->stash ? slot_take_stash(s, buf, len) : recvfrom(fd, buf, len, flags, NULL, NULL);
 	if (n <= 0 || frame_guard_closed(&s->guard))
 		return n;
@@ -258,6 +278,9 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
 		return n;
 	}
 	s->out = ahead;
+	/* The pong lws owed is out: the bytes after its ping may follow. */
+	if (s->stash && !slot_pong_owed(s))
+		lws_sul_schedule(s->context, 0, &s->resume, slot_resume, 1);
 	if (!frame_guard_closed(&s->out))
 		return n;
 	if (frame_guard_closed(&s->guard) || frame_guard_violated(&s->guard))

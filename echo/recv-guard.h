@@ -8,11 +8,12 @@
  *
  *  - it detects unmasked client frames (RFC 6455 section 5.1), so the echo
  *    protocol can fail the connection with 1002;
- *  - it hands lws at most one ping per read: lws keeps a single pending pong
- *    and drops pings that arrive before it is written (upstream's "fails
+ *  - it hands lws one ping at a time: lws keeps a single pending pong and
+ *    drops pings that arrive before it is written (upstream's "fails
  *    Autobahn 2.10 by design"). Bytes after a ping wait in a small stash
- *    until lws has written the pong; a zero-delay timer then services the
- *    socket again. Traffic without pings never takes this path;
+ *    until the send guard has seen lws write the pong; then a zero-delay
+ *    timer services the socket again. Traffic without pings never takes
+ *    this path;
  *  - it watches the frames lws sends: after our Close frame nothing more
  *    goes out (section 5.5.1), and once both Close frames have crossed, or
  *    the connection is being failed, the server ends TCP at once (section
@@ -44,3 +45,7 @@ bool recv_guard_violated(int fd);
 
 /* True once our Close frame has gone out on @fd: nothing may follow it. */
 bool recv_guard_close_sent(int fd);
+
+/* True once a Close frame has passed either way: no echo may start then
+ * (section 5.5.1: data after the peer's Close is not answered). */
+bool recv_guard_closing(int fd);

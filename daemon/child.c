@@ -19,12 +19,16 @@
 
 extern char **environ;
 
-/* A line longer than this is cut (a load result with histograms is ~200 KiB). */
+/* A line longer than this is cut. The longest is wsbench-load's result: one
+ * timeline entry a second (at most ~150 bytes) and two histograms (at most
+ * ~1 MiB); config.c bounds a run to 24 h so that it fits (~14 MB). */
 #define LINE_MAX_BYTES (16u * 1024 * 1024)
+#define READ_CHUNK     65536u
 
 struct line_buf {
 	char *p;
 	size_t len, cap;
+	size_t scanned; /* p[0..scanned) holds no newline: only new bytes are searched */
 };
 
 struct child {
@@ -47,14 +51,16 @@ static void line_buf_free(struct line_buf *b)
 static void deliver_lines(struct child *c, struct line_buf *b, bool is_stderr, bool flush)
 {
 	size_t start = 0;
+	char *nl;
 
-	for (size_t i = 0; i < b->len; i++) {
-		if (b->p[i] != '\n')
-			continue;
-		b->p[i] = '\0';
+	/* From where the last search stopped: rescanning a 14 MB result line
+	 * after every 64 KiB read cost a second of the event loop. */
+	for (size_t from = b->scanned; (nl = memchr(b->p + from, '\n', b->len - from));
+	     from = start) {
+		*nl = '\0';
 		if (c->ops->line)
 			c->ops->line(c, is_stderr, b->p + start, c->userdata);
-		start = i + 1;
+		start = (size_t)(nl - b->p) + 1;
 	}
 	if (flush && start < b->len) {
 		b->p[b->len] = '\0';
@@ -64,6 +70,30 @@ static void deliver_lines(struct child *c, struct line_buf *b, bool is_stderr, b
 	}
 	memmove(b->p, b->p + start, b->len - start);
 	b->len -= start;
+	b->scanned = b->len;
+}
+
+/* Room for one more read: the buffer doubles up to LINE_MAX_BYTES plus a
+ * read, so a line of up to LINE_MAX_BYTES arrives whole. (Doubling from 64 KiB
+ * without that cap stopped at 8 MiB, cutting results of runs over ~24 h.) */
+static int make_room(struct child *c, struct line_buf *b, bool is_stderr)
+{
+	size_t cap;
+	char *p;
+
+	if (b->cap - b->len >= READ_CHUNK + 1)
+		return 0;
+	if (b->len >= LINE_MAX_BYTES) /* runaway line: deliver it cut and start over */
+		deliver_lines(c, b, is_stderr, true);
+	cap = MIN(MAX(b->cap * 2, b->len + READ_CHUNK + 1), LINE_MAX_BYTES + READ_CHUNK + 1);
+	if (cap <= b->cap)
+		return 0;
+	p = realloc(b->p, cap);
+	if (!p)
+		return -ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
 }
 
 static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -73,21 +103,8 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	struct line_buf *b = is_stderr ? &c->err : &c->out;
 	ssize_t n;
 
-	if (b->cap - b->len < 65536 + 1) {
-		size_t cap = MAX(b->cap * 2, b->len + 65536 + 1);
-		char *p;
-
-		if (cap > LINE_MAX_BYTES) {
-			/* Runaway line: deliver what we have and start over. */
-			deliver_lines(c, b, is_stderr, true);
-			cap = MAX(b->cap, (size_t)65536 + 1);
-		}
-		p = realloc(b->p, cap);
-		if (!p)
-			return 0;
-		b->p = p;
-		b->cap = cap;
-	}
+	if (make_room(c, b, is_stderr) < 0)
+		return 0; /* try again on the next readiness */
 	n = read(fd, b->p + b->len, b->cap - b->len - 1);
 	if (n > 0) {
 		b->len += (size_t)n;
@@ -159,6 +176,19 @@ static int spawn(char *const argv[], int out_w, int err_w, pid_t *ret)
 	return -r;
 }
 
+/* A pipe for a child's stdout or stderr. Only our end is non-blocking: the
+ * flag belongs to the open file, so on the child's end its writes would fail
+ * with EAGAIN whenever the pipe is full, and stdio drops what it could not
+ * write (wsbench-load lost all but the first 64 KiB of a larger result). */
+static int output_pipe(int fds[2])
+{
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
 int child_start(sd_event *event, const char *name, char *const argv[], const struct child_ops *ops,
                 void *userdata, struct child **ret)
 {
@@ -171,11 +201,15 @@ int child_start(sd_event *event, const char *name, char *const argv[], const str
 	c->ops = ops;
 	c->userdata = userdata;
 	c->event = sd_event_ref(event);
-	if (!c->name || pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 ||
-	    pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0) {
-		r = -errno ? -errno : -ENOMEM;
+	if (!c->name) {
+		r = -ENOMEM;
 		goto fail;
 	}
+	r = output_pipe(out);
+	if (r >= 0)
+		r = output_pipe(err);
+	if (r < 0)
+		goto fail;
 	r = spawn(argv, out[1], err[1], &c->pid);
 	close(out[1]);
 	close(err[1]);

@@ -99,7 +99,7 @@ static const struct scenario_field scenario_fields[] = {
 	FIELD(rate_end, VALUE_DOUBLE, 0, 1000000),
 	FIELD(burst, VALUE_UINT, 1, 100000),
 	FIELD(interval, VALUE_DOUBLE, 0.001, 3600),
-	FIELD(duration, VALUE_DOUBLE, 0.1, 604800),
+	FIELD(duration, VALUE_DOUBLE, 0.1, RUN_MAX_SECONDS),
 	FIELD(warmup, VALUE_DOUBLE, 0, 3600),
 	FIELD(message_size, VALUE_UINT, 1, MESSAGE_MAX_SIZE),
 	{ "message_type", VALUE_STRING, offsetof(struct scenario_config, message_type), 0, 0,
@@ -199,6 +199,14 @@ int scenario_check(const struct scenario_config *s, char *err, size_t errlen)
 	}
 	if (ramp && s->rate <= 0 && s->rate_end <= 0) {
 		snprintf(err, errlen, "rate: a ramp needs a rate above 0 at one end");
+		return -EINVAL;
+	}
+	if (s->ramp_up + s->warmup + s->duration + s->drain_timeout > RUN_MAX_SECONDS) {
+		snprintf(
+		    err, errlen,
+		    "duration: ramp_up + warmup + duration + drain_timeout must be at most %d s "
+		    "(24 h), got %.15g: wsbench-load's result must fit wsbenchd's 16 MiB line",
+		    RUN_MAX_SECONDS, s->ramp_up + s->warmup + s->duration + s->drain_timeout);
 		return -EINVAL;
 	}
 	/* The same bound wsbench-load enforces: the header must fit. */

@@ -12,6 +12,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/*
+ * The longest run: wsbench-load's result line carries one timeline entry per
+ * second of the run (at most ~150 bytes) besides two histograms (at most
+ * ~1 MiB), and wsbenchd reads lines of up to 16 MiB (child.c). 24 h make
+ * at most ~14 MB.
+ */
+#define RUN_MAX_SECONDS 86400
+
 enum server_kind { SERVER_BUILTIN, SERVER_COMMAND, SERVER_URL };
 
 struct server_config {

@@ -298,7 +298,8 @@ static void load_line(struct child *c, bool is_stderr, const char *line, void *u
 	j = cJSON_Parse(line);
 	type = cJSON_GetStringValue(cJSON_GetObjectItem(j, "type"));
 	if (!type) {
-		log_warning("run %s: unexpected line from wsbench-load: %.200s", r->id, line);
+		log_warning("run %s: unexpected line from wsbench-load (%zu bytes): %.200s", r->id,
+		            strlen(line), line);
 	} else if (strcmp(type, "progress") == 0) {
 		on_progress(r, j);
 	} else if (strcmp(type, "result") == 0) {

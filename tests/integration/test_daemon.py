@@ -708,6 +708,38 @@ echo '{"type":"result","result":{"throughput":{},"latency":{},"errors":{}}}'
             self.assertEqual({k: st[k] for k in counts}, {k: 0 for k in counts})
         self.assertEqual(self.wait_final(run_id), "finished")
 
+    def test_longest_run_result_fits_the_line(self):
+        """The longest run the configuration allows (24 h: one timeline
+        entry a second, every number at its widest) and two full histograms
+        make a result line of about 14 MB, which must reach the report whole.
+        A stand-in for wsbench-load prints it."""
+        fake = os.path.join(self.tmp, "longest-load")
+        with open(fake, "w") as f:
+            f.write(f"""#!{sys.executable}
+import json, sys
+entry = ('{{"t":%d.999999999,"sent":8640000000000000,"received":8640000000000000,'
+         '"p99_ms":3600000.123,"connected":100000,"cpu_percent":199.99999999999997}}')
+timeline = "[" + ",".join(entry % t for t in range(86400)) + "]"
+hist = "hdr1 %d 1 3600000000 0 1 1" % (23552 * 8640000000000000 % 2**64)
+hist += "".join(" %d:8640000000000000" % i for i in range(23552))
+result = ('{{"type":"result","result":{{"throughput":{{}},"latency":{{}},"errors":{{}},'
+          '"timeline":%s,"histogram":{{"unit":"us","corrected":"%s","uncorrected":"%s"}}}}}}'
+          % (timeline, hist, hist))
+print("result line: %d bytes" % len(result), file=sys.stderr)
+sys.stdout.write(result + "\\n")
+""")
+        os.chmod(fake, 0o755)
+        d = self.daemon(WSBENCH_LOAD=fake)
+        run_id = ctl_json(self.bus, "start", "single", "--server", "nothing-there",
+                          "--set", "duration=82795", "--set", "warmup=3600")["id"]
+        st = ctl_json(self.bus, "wait", run_id, check=False)
+        self.assertEqual((st["State"], st.get("FailureReason", "")), ("finished", ""),
+                         d.read_log()[-2000:])
+        rep = ctl_json(self.bus, "report", run_id)
+        self.assertEqual(len(rep["timeline"]), 86400)
+        self.assertEqual(rep["timeline"][-1]["t"], 86399.999999999)
+        self.assertEqual(len(rep["histogram"]["uncorrected"].split(" ")), 7 + 23552)
+
     def wait_final(self, run_id):
         p = ctl(self.bus, "--json", "wait", run_id, check=False)
         return json.loads(p.stdout)["State"]

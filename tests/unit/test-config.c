@@ -109,7 +109,7 @@ static void test_hostile_numbers(void **state)
 	                 -EINVAL);
 	assert_int_equal(scenario_set_number(&s, "duration", INFINITY, false, err, sizeof(err)),
 	                 -EINVAL);
-	assert_string_equal(err, "must be 0.1..604800, got inf");
+	assert_string_equal(err, "must be 0.1..86400, got inf");
 	assert_int_equal(scenario_set_number(&s, "rate", -INFINITY, false, err, sizeof(err)),
 	                 -EINVAL);
 	assert_int_equal(s.clients, 4);
@@ -137,6 +137,33 @@ static void test_fd_limit(void **state)
 	config_unref(c);
 }
 
+/* wsbench-load prints one timeline entry a second in its result line, which
+ * must fit the daemon's line limit: a run lasts at most 24 hours. */
+static void test_run_length_bound(void **state)
+{
+	struct config_errors errors = { 0 };
+	struct wsbench_config *c = load(base, &errors);
+	struct scenario_config s;
+	char err[256];
+
+	assert_non_null(c);
+	assert_int_equal(scenario_copy(&s, config_find_scenario(c, "x")), 0);
+	assert_int_equal(scenario_set_number(&s, "duration", 172800, false, err, sizeof(err)),
+	                 -EINVAL);
+	assert_string_equal(err, "must be 0.1..86400, got 172800");
+	assert_int_equal(
+	    scenario_set_number(&s, "duration", 86400 - 3600 - 5, false, err, sizeof(err)), 0);
+	assert_int_equal(scenario_set_number(&s, "warmup", 3600, false, err, sizeof(err)), 0);
+	assert_int_equal(scenario_check(&s, err, sizeof(err)), 0); /* + 5 s drain_timeout */
+	assert_int_equal(scenario_set_number(&s, "ramp_up", 0.5, false, err, sizeof(err)), 0);
+	assert_int_equal(scenario_check(&s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "duration: ramp_up + warmup + duration + drain_timeout must be at "
+	                         "most 86400 s (24 h), got 86400.5: wsbench-load's result must fit "
+	                         "wsbenchd's 16 MiB line");
+	scenario_free(&s);
+	config_unref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +172,7 @@ int main(void)
 		cmocka_unit_test(test_refcount_keeps_config_alive),
 		cmocka_unit_test(test_hostile_numbers),
 		cmocka_unit_test(test_fd_limit),
+		cmocka_unit_test(test_run_length_bound),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

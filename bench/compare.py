@@ -2,31 +2,42 @@
 # SPDX-License-Identifier: MIT
 """Side-by-side benchmark of the echo servers, in one run.
 
-For each server (c-lws, go-gorilla, rust-tungstenite, node-ws, dotnet-kestrel):
-  1. capacity: the highest total rate at which p99 (corrected) stays <=
-     --p99-max with --clients clients and --size-byte text messages
-     (wsbench-load --find-max-rate);
-  2. fixed rate: at --cost-rate msg/s, the corrected p99, the server's CPU
-     per echo (utime+stime from /proc/PID/stat over the run, divided by the
-     echoes received: unlike the saturation rate on 2 cores, this does not
-     depend on which side saturates first) and wsbench-load's own CPU per
-     echo, so that a reader can tell the client was not the bottleneck;
-  3. idle memory: RSS per open idle connection (--idle-connections
-     WebSocket connections, opened from this script, RSS before and after);
-  4. start-up time to the READY line (median of 5) and size on disk.
+For each server (c-lws, go-gorilla, rust-tungstenite, node-ws, dotnet-kestrel,
+and any --peer):
+  1. capacity: the highest total rate at which p99 stays <= --p99-max with
+     --clients clients and --size-byte text messages, nothing lost;
+  2. fixed rates (--rates, default 20k and 60k msg/s): p50/p99, the server's
+     CPU per echo (utime+stime from /proc/PID/stat over the trial, divided by
+     the echoes: unlike the saturation rate on 2 cores, this does not depend
+     on which side saturates first) and the client's CPU per echo, so that a
+     reader can tell the client was not the bottleneck;
+  3. many connections (--many N at --many-rate msg/s each): p50/p99 and RSS
+     per connection with all of them open;
+  4. idle memory: RSS per open idle connection (--idle-connections WebSocket
+     connections opened from this script);
+  5. start-up time to the READY line (median of 5) and size on disk.
+
+The load comes from wsbench-load (--client wsbench-load, the default; every
+echo verified, latency corrected for coordinated omission) or from tcpkali
+(--client tcpkali --tcpkali PATH, built beside the project from its public
+source, see ../shared/peers; latency from its markers, uncorrected). The
+table says which.
 
 By default the server runs on CPU 1 and the load on CPU 0 (taskset), so the
 two do not steal each other's core on a 2-core machine. Prints a table and
 writes the full JSON to --out.
 
-    bench/compare.py [--servers c-lws,go-gorilla] [--clients 100] [--p99-max 10ms]
+    bench/compare.py [--servers c-lws,go-gorilla] [--client tcpkali --tcpkali PATH]
+                     [--peer 'uws=/tmp/peers/uws/uws-echo {port}'] [--skip capacity,many]
 """
 
 import argparse
 import base64
 import json
 import os
+import re
 import resource
+import shlex
 import shutil
 import socket
 import statistics
@@ -38,35 +49,33 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "lib"))
 import servers  # noqa: E402
 
-
-def load_cmd(args, pin):
-    cmd = [os.path.join(servers.build_dir(), "load", "wsbench-load")] + args
-    return (["taskset", "-c", "0"] + cmd) if pin else cmd
+PARTS = ("capacity", "fixed", "many", "idle", "startup")
 
 
-def start_server(name, pin):
-    srv = servers.ServerProcess(name)
-    if pin:
+# ---- servers -------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Peer(servers.ServerProcess):
+    """A server outside the project (e.g. a uWebSockets echo) whose command
+    takes the port as '{port}' and prints a READY line."""
+
+    def __init__(self, name, template):  # pylint: disable=super-init-not-called
+        port = str(free_port())
+        self.name, self.env, self.ready_timeout = name, None, 15.0
+        self.proc = self.url = self.port = None
+        self.argv = [w.replace("{port}", port) for w in shlex.split(template)]
+
+
+def make_server(name, a, pinned=True):
+    srv = Peer(name, a.peers[name]) if name in a.peers else servers.ServerProcess(name)
+    if a.pin and pinned:
         srv.argv = ["taskset", "-c", "1"] + srv.argv
-    return srv.start()
-
-
-def find_max(name, a):
-    with start_server(name, a.pin) as srv:
-        p = subprocess.run(load_cmd(["--url", srv.url, "--clients", str(a.clients),
-                                     "--size", str(a.size), "--type", "text",
-                                     "--threads", "1" if a.pin else "0",
-                                     "--find-max-rate", "--p99-max", a.p99_max,
-                                     "--search-duration", str(a.trial_seconds),
-                                     "--rate", str(a.start_rate / a.clients),
-                                     "--max-rate", str(a.max_rate), "--json"], a.pin),
-                           capture_output=True, text=True, timeout=1800)
-        alive = srv.alive()
-    if not p.stdout.strip():
-        raise RuntimeError(f"{name}: wsbench-load printed nothing: {p.stderr.strip()}")
-    r = json.loads(p.stdout)
-    r["server_survived"] = alive
-    return r
+    return srv
 
 
 def cpu_seconds(pid):
@@ -84,32 +93,132 @@ def rss_bytes(pid):
     return 0
 
 
-def fixed_rate(name, a):
-    with start_server(name, a.pin) as srv:
-        duration = max(5.0, 100000 / a.cost_rate)
-        cpu0 = cpu_seconds(srv.proc.pid)
-        p = subprocess.run(load_cmd(["--url", srv.url, "--clients", str(a.clients),
-                                     "--size", str(a.size), "--type", "text",
-                                     "--threads", "1" if a.pin else "0",
-                                     "--rate", str(a.cost_rate / a.clients),
-                                     "--duration", str(duration), "--warmup", "1",
-                                     "--json", "--no-progress"], a.pin),
-                           capture_output=True, text=True, timeout=600)
-        server_cpu = cpu_seconds(srv.proc.pid) - cpu0
+def raise_nofile(n):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, n)), hard))
+
+
+# ---- load clients -----------------------------------------------------------
+# A trial: clients, total rate, seconds. Both clients return the same dict:
+# received, lost, p50_ms, p99_ms, client_cpu_s, client_limited, verdict.
+
+def pinned(cmd, a):
+    return (["taskset", "-c", "0"] + cmd) if a.pin else cmd
+
+
+def trial_wsbench_load(url, a, clients, rate, seconds, warmup=1.0):
+    cmd = [os.path.join(servers.build_dir(), "load", "wsbench-load"), "--url", url,
+           "--clients", str(clients), "--size", str(a.size), "--type", "text",
+           "--threads", "1" if a.pin else "0", "--rate", str(rate / clients),
+           "--duration", str(seconds), "--warmup", str(warmup), "--ramp-up", str(a.ramp(clients)),
+           "--json", "--no-progress"]
+    if clients > 20000:
+        cmd += ["--source-addresses", "auto"]
+    p = subprocess.run(pinned(cmd, a), capture_output=True, text=True, timeout=3600)
+    if not p.stdout.strip():
+        raise RuntimeError(f"wsbench-load printed nothing: {p.stderr.strip()[-300:]}")
     r = json.loads(p.stdout)
-    received = max(r["throughput"]["messages_received"], 1)
-    return {
-        "rate": a.cost_rate,
-        "received": received,
-        "lost": r["errors"]["messages"]["lost"],
-        "p99_ms": r["latency"]["corrected"]["p99"],
-        "server_cpu_seconds": server_cpu,
-        "server_cpu_us_per_echo": server_cpu * 1e6 / received,
-        "client_cpu_seconds": r["client"]["cpu_seconds"],
-        "client_cpu_us_per_echo": r["client"]["cpu_seconds"] * 1e6 / received,
-        "client_limited": r["client"]["client_limited"],
-        "verdict": r["client"]["verdict"],
-    }
+    lat = r["latency"]["corrected"]
+    return {"received": r["throughput"]["messages_received"],
+            "lost": r["errors"]["messages"]["lost"] + r["errors"]["messages"]["corrupted"],
+            "established": r["errors"]["connections"]["established"],
+            "p50_ms": lat["p50"], "p99_ms": lat["p99"],
+            "client_cpu_s": r["client"]["cpu_seconds"],
+            "client_limited": r["client"]["client_limited"], "verdict": r["client"]["verdict"]}
+
+
+def trial_tcpkali(url, a, clients, rate, seconds, warmup=1.0):
+    """tcpkali sends --size-byte messages carrying its latency marker; the
+    echo carries it back. Counts come from its byte totals."""
+    host_port = url.split("//", 1)[1].rstrip("/")
+    marker = "wsbench-marker"
+    message = marker + "x" * max(0, a.size - len(marker))
+    ramp = a.ramp(clients)
+    cmd = [a.tcpkali, "--ws", "-c", str(clients), "-r", f"{rate / clients:g}",
+           "--connect-rate", str(max(100, int(clients / ramp) if ramp else 100000)),
+           "-m", message, "--latency-marker", marker, "--latency-percentiles", "50,99",
+           "-T", f"{seconds + warmup + ramp:g}s", host_port]
+    if clients > 20000:
+        cmd[1:1] = ["--source-ip", ",".join(f"127.0.0.{i}" for i in range(1, 1 + clients // 20000 + 1))]
+    t0 = os.times()
+    p = subprocess.run(pinned(cmd, a), capture_output=True, text=True, timeout=3600)
+    t1 = os.times()
+    out = p.stdout + p.stderr
+    m = re.search(r"Message latency at percentiles: ([\d.]+)/([\d.]+) ms", out)
+    sent = re.search(r"Total data sent:.*\((\d+) bytes\)", out)
+    recv = re.search(r"Total data received:.*\((\d+) bytes\)", out)
+    if not (m and sent and recv):
+        raise RuntimeError(f"tcpkali: unexpected output: {out.strip()[-300:]}")
+    frame = a.size + (2 if a.size < 126 else 4)
+    sent_msgs = int(sent.group(1)) // (frame + 4)  # client frames carry a mask key
+    received = int(recv.group(1)) // frame
+    return {"received": received, "lost": max(0, sent_msgs - received),
+            "established": clients if "Ramped up to" in out else 0,
+            "p50_ms": float(m.group(1)), "p99_ms": float(m.group(2)),
+            "client_cpu_s": (t1.children_user - t0.children_user)
+            + (t1.children_system - t0.children_system),
+            "client_limited": None, "verdict": "tcpkali: not judged"}
+
+
+def run_trial(srv, a, clients, rate, seconds):
+    """One trial with server CPU and RSS sampled around it."""
+    trial = trial_tcpkali if a.client == "tcpkali" else trial_wsbench_load
+    pid = srv.proc.pid
+    cpu0, rss0 = cpu_seconds(pid), rss_bytes(pid)
+    r = trial(srv.url, a, clients, rate, seconds)
+    r["server_cpu_s"] = cpu_seconds(pid) - cpu0
+    r["server_rss_before"], r["server_rss_after"] = rss0, rss_bytes(pid)
+    n = max(r["received"], 1)
+    r["server_cpu_us_per_echo"] = r["server_cpu_s"] * 1e6 / n
+    r["client_cpu_us_per_echo"] = r["client_cpu_s"] * 1e6 / n
+    r["rate"], r["clients"] = rate, clients
+    return r
+
+
+# ---- the parts ---------------------------------------------------------------
+
+def capacity(name, a):
+    """Doubles the rate from --start-rate while trials pass, then bisects to
+    5%: a trial passes with p99 <= --p99-max, nothing lost, the server alive."""
+    bound = a.p99_max_ms
+    trials, lo, hi = [], 0.0, None
+    rate = a.start_rate
+    with make_server(name, a) as srv:
+        while rate <= a.max_rate:
+            r = run_trial(srv, a, a.clients, rate, a.trial_seconds)
+            r["pass"] = r["p99_ms"] <= bound and r["lost"] == 0 and srv.alive()
+            trials.append(r)
+            if not srv.alive():
+                break
+            if r["pass"]:
+                lo = rate
+                if hi is None:
+                    rate *= 2
+                    continue
+            else:
+                hi = rate
+            if hi is not None and (hi - lo) / hi <= 0.05:
+                break
+            rate = (lo + hi) / 2 if hi is not None else rate
+        alive = srv.alive()
+    return {"max_rate": lo, "upper_bound_reached": hi is None, "trials": trials,
+            "server_survived": alive}
+
+
+def fixed_rates(name, a):
+    out = []
+    with make_server(name, a) as srv:
+        for rate in a.rates:
+            out.append(run_trial(srv, a, a.clients, rate, a.fixed_seconds))
+    return out
+
+
+def many_connections(name, a):
+    raise_nofile(a.many + 1024)
+    with make_server(name, a) as srv:
+        r = run_trial(srv, a, a.many, a.many * a.many_rate, a.many_seconds)
+    r["rss_per_connection"] = (r["server_rss_after"] - r["server_rss_before"]) / a.many
+    return r
 
 
 def open_idle(port, n):
@@ -135,11 +244,8 @@ def open_idle(port, n):
 
 
 def idle_memory(name, a):
-    # Each idle connection costs this script one descriptor.
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, a.idle_connections + 256)),
-                                                hard))
-    with start_server(name, a.pin) as srv:
+    raise_nofile(a.idle_connections + 256)  # one descriptor per idle connection
+    with make_server(name, a) as srv:
         time.sleep(0.5)
         before = rss_bytes(srv.proc.pid)
         socks = open_idle(srv.port, a.idle_connections)
@@ -151,61 +257,136 @@ def idle_memory(name, a):
             "bytes_per_connection": (after - before) / a.idle_connections}
 
 
-def startup(name):
+def startup(name, a):
     times = []
     for _ in range(5):
         t0 = time.monotonic()
-        with servers.ServerProcess(name):
+        with make_server(name, a, pinned=False):
             times.append(time.monotonic() - t0)
     return {"median_ms": statistics.median(times) * 1000, "all_ms": [t * 1000 for t in times]}
 
 
-def disk_size(name):
+def disk_size(name, a):
     """Bytes on disk of what the server runs: the program (or launcher and
     application tree); shared libraries and language runtimes not counted."""
-    path = servers.server_command(name)[0]
+    path = shlex.split(a.peers[name])[0] if name in a.peers else servers.server_command(name)[0]
     total = os.path.getsize(path)
-    app = path + ".app"
-    for root, _, files in os.walk(app):
+    for root, _, files in os.walk(path + ".app"):
         total += sum(os.path.getsize(os.path.join(root, f)) for f in files
                      if not os.path.islink(os.path.join(root, f)))
     return total
 
 
-def main():
+# ---- output ------------------------------------------------------------------
+
+def fmt(v, spec=".2f", none="-"):
+    return none if v is None else format(v, spec)
+
+
+def print_table(results, a):
+    base = results["servers"].get("c-lws", {})
+    print(f"\nclient: {a.client}; {a.clients} clients, {a.size} B text"
+          f"{'; server on CPU 1, load on CPU 0' if a.pin else ''}; p99 bound {a.p99_max}")
+    cols = ["server", "max rate", "vs c-lws"]
+    for rate in a.rates:
+        k = f"{rate / 1000:g}k"
+        cols += [f"p99@{k}", f"srv us@{k}", f"cli us@{k}"]
+    cols += [f"p50/p99@{a.many}", "KiB/conn", "KiB/idle", "start ms", "MiB", "limited"]
+    rows = [cols]
+    for name, r in results["servers"].items():
+        cap = r.get("capacity")
+        row = [name, fmt(cap and cap["max_rate"], ".0f") + ("+" if cap and cap["upper_bound_reached"] else ""),
+               fmt(cap["max_rate"] / base["capacity"]["max_rate"], ".2f") + "x"
+               if cap and base.get("capacity") and base["capacity"]["max_rate"] else "-"]
+        limited = False
+        for f in r.get("fixed") or [None] * len(a.rates):
+            row += [fmt(f and f["p99_ms"]), fmt(f and f["server_cpu_us_per_echo"], ".1f"),
+                    fmt(f and f["client_cpu_us_per_echo"], ".1f")]
+            limited |= bool(f and f["client_limited"])
+        m = r.get("many")
+        row += [f"{m['p50_ms']:.2f}/{m['p99_ms']:.2f}" if m else "-",
+                fmt(m and m["rss_per_connection"] / 1024)]
+        row += [fmt(r.get("idle") and r["idle"]["bytes_per_connection"] / 1024),
+                fmt(r.get("startup") and r["startup"]["median_ms"], ".0f"),
+                fmt(r["size_bytes"] / 2**20, ".1f")]
+        if cap:
+            limited |= any(t["client_limited"] for t in cap["trials"] if t["pass"])
+        row.append("n/a" if a.client == "tcpkali" else ("yes" if limited else "no"))
+        rows.append(row)
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(cols))]
+    for row in rows:
+        print("  ".join(str(c).rjust(w) if i else str(c).ljust(w)
+                        for i, (c, w) in enumerate(zip(row, widths))))
+
+
+def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--servers", default=",".join(servers.SERVER_NAMES))
+    p.add_argument("--peer", action="append", default=[], metavar="NAME=COMMAND",
+                   help="an outside server, e.g. 'uws=/tmp/peers/uws/uws-echo {port}'")
+    p.add_argument("--client", choices=("wsbench-load", "tcpkali"), default="wsbench-load")
+    p.add_argument("--tcpkali", default=os.environ.get("TCPKALI") or shutil.which("tcpkali"))
     p.add_argument("--clients", type=int, default=100)
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--p99-max", default="10ms")
     p.add_argument("--trial-seconds", type=float, default=3)
     p.add_argument("--start-rate", type=float, default=10000)
     p.add_argument("--max-rate", type=float, default=400000)
-    p.add_argument("--cost-rate", type=float, default=20000)
+    p.add_argument("--rates", default="20000,60000", help="fixed total rates, msg/s")
+    p.add_argument("--fixed-seconds", type=float, default=5)
+    p.add_argument("--many", type=int, default=9500)
+    p.add_argument("--many-rate", type=float, default=0.2, help="msg/s per connection")
+    p.add_argument("--many-seconds", type=float, default=20)
     p.add_argument("--idle-connections", type=int, default=5000)
-    p.add_argument("--skip-capacity", action="store_true",
-                   help="skip the max-rate search (the longest part)")
+    p.add_argument("--skip", default="", help=f"parts to leave out: {','.join(PARTS)}")
     p.add_argument("--no-pin", dest="pin", action="store_false")
     p.add_argument("--out", default=os.path.join(servers.build_dir(), "bench-compare.json"))
     a = p.parse_args()
     if a.pin and (not shutil.which("taskset") or os.cpu_count() < 2):
         a.pin = False
-
-    names = [n for n in a.servers.split(",") if n]
-    missing = [n for n in names if n not in servers.available_servers()]
+    a.peers = {}
+    for spec in a.peer:
+        name, _, cmd = spec.partition("=")
+        if not cmd or "{port}" not in cmd:
+            p.error(f"--peer {spec!r}: want NAME=COMMAND with {{port}} in the command")
+        a.peers[name] = cmd
+    a.rates = [float(r) for r in a.rates.split(",") if r]
+    a.skip = {s for s in a.skip.split(",") if s}
+    if a.skip - set(PARTS):
+        p.error(f"--skip: unknown part(s) {', '.join(sorted(a.skip - set(PARTS)))}")
+    m = re.fullmatch(r"([\d.]+)\s*(ms|s)?", a.p99_max)
+    if not m:
+        p.error(f"--p99-max: not a duration: {a.p99_max!r}")
+    a.p99_max_ms = float(m.group(1)) * (1000 if m.group(2) == "s" else 1)
+    if a.client == "tcpkali" and not (a.tcpkali and os.access(a.tcpkali, os.X_OK)):
+        p.error("--client tcpkali: no tcpkali (give --tcpkali PATH or set TCPKALI)")
+    # Connections open at 2,000/s, as the issue's many-connection runs did.
+    a.ramp = lambda clients: round(clients / 2000, 2) if clients > 200 else 0
+    a.names = [n for n in a.servers.split(",") if n] + list(a.peers)
+    missing = [n for n in a.names if n not in a.peers and n not in servers.available_servers()]
     if missing:
         p.error(f"--servers: not built: {', '.join(missing)}")
-    results = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "clients": a.clients,
-               "size": a.size, "p99_max": a.p99_max, "pinned": a.pin, "servers": {}}
-    for name in names:
+    return a
+
+
+def main():
+    a = parse_args()
+    results = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "client": a.client,
+               "clients": a.clients, "size": a.size, "p99_max": a.p99_max, "pinned": a.pin,
+               "servers": {}}
+    for name in a.names:
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
-        r = {"size_bytes": disk_size(name), "startup": startup(name),
-             "idle": idle_memory(name, a), "fixed_rate": fixed_rate(name, a)}
-        if not a.skip_capacity:
-            search = find_max(name, a)
-            r.update({"max_rate": search["max_rate"],
-                      "upper_bound_reached": search["upper_bound_reached"],
-                      "trials": search["trials"], "server_survived": search["server_survived"]})
+        r = {"size_bytes": disk_size(name, a)}
+        if "startup" not in a.skip:
+            r["startup"] = startup(name, a)
+        if "idle" not in a.skip:
+            r["idle"] = idle_memory(name, a)
+        if "fixed" not in a.skip:
+            r["fixed"] = fixed_rates(name, a)
+        if "many" not in a.skip:
+            r["many"] = many_connections(name, a)
+        if "capacity" not in a.skip:
+            r["capacity"] = capacity(name, a)
         results["servers"][name] = r
     with open(a.out + ".tmp", "w") as f:
         json.dump(results, f, indent=1)
@@ -213,35 +394,6 @@ def main():
     print_table(results, a)
     print(f"\nfull results: {a.out}")
     return 0
-
-
-def print_table(results, a):
-    base = results["servers"].get("c-lws", {})
-    print(f"\n{a.clients} clients, {a.size} B text"
-          f"{', server on CPU 1 and load on CPU 0' if a.pin else ''}; "
-          f"fixed rate {a.cost_rate:.0f} msg/s; {a.idle_connections} idle connections")
-    print(f"{'server':<17}{'max rate':>10}{'vs c-lws':>9}{'p99@max':>9}"
-          f"{'p99@fixed':>10}{'srv us/echo':>12}{'vs c-lws':>9}{'load us/echo':>13}"
-          f"{'KiB/idle conn':>14}{'start ms':>9}{'size MiB':>9}{'client-limited':>15}")
-    for name, r in results["servers"].items():
-        fx = r["fixed_rate"]
-        limited = fx["client_limited"]
-        if "max_rate" in r:
-            best = [t for t in r["trials"] if t["pass"] and t["target_rate"] == r["max_rate"]]
-            p99max = f"{best[0]['p99_ms']:.2f}" if best else "-"
-            rate = f"{r['max_rate']:.0f}{'+' if r['upper_bound_reached'] else ''}"
-            ratio = f"{r['max_rate'] / base['max_rate']:.2f}x" if base.get("max_rate") else "-"
-            limited = limited or any(t["client_limited"] for t in r["trials"] if t["pass"])
-        else:
-            rate, ratio, p99max = "-", "-", "-"
-        base_cpu = base.get("fixed_rate", {}).get("server_cpu_us_per_echo")
-        cpu_ratio = f"{fx['server_cpu_us_per_echo'] / base_cpu:.2f}x" if base_cpu else "-"
-        print(f"{name:<17}{rate:>10}{ratio:>9}{p99max:>9}{fx['p99_ms']:>10.2f}"
-              f"{fx['server_cpu_us_per_echo']:>12.1f}{cpu_ratio:>9}"
-              f"{fx['client_cpu_us_per_echo']:>13.1f}"
-              f"{r['idle']['bytes_per_connection'] / 1024:>14.2f}"
-              f"{r['startup']['median_ms']:>9.0f}{r['size_bytes'] / 2**20:>9.1f}"
-              f"{'yes' if limited else 'no':>15}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus.h"
+#include "clock.h"
 #include "log.h"
 #include "manager.h"
 #include "report.h"
@@ -72,6 +73,8 @@ int manager_reload(struct manager *m, char **error)
 	}
 	/* A new report directory must be usable before we switch to it. */
 	if (!m->reports || strcmp(m->reports->dir, c->daemon.report_dir) != 0) {
+		int64_t t0 = now_ns();
+
 		r = report_store_open(c->daemon.report_dir, &store);
 		if (r < 0) {
 			if (asprintf(error, "%s: daemon.report_dir: cannot use \"%s\": %s", c->path,
@@ -82,6 +85,10 @@ int manager_reload(struct manager *m, char **error)
 			sd_notify(0, "READY=1");
 			return -EINVAL;
 		}
+		/* On the event loop, before READY=1 or during a reload: worth knowing. */
+		log_info("report index: %zu reports in %s, %zu of them read from their files, "
+		         "in %.0f ms",
+		         store->n, store->dir, store->n_read, (double)(now_ns() - t0) / 1e6);
 		report_store_free(m->reports);
 		m->reports = store;
 		/* Ids are "<start second>_<number>": numbering after the stored

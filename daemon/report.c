@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "clock.h"
 #include "config.h"
 #include "macro.h"
+#include "progress.h"
 #include "report.h"
 #include "run.h"
 #include "wsbench-config.h"
@@ -81,21 +83,31 @@ static char *dup_field(const cJSON *obj, const char *key)
 	return strdup(v ? v : "");
 }
 
-static int index_add(struct report_store *s, const char *path, const cJSON *meta)
+/* Appends an entry built from @fields (a report's metadata, or a sidecar
+ * line: the same keys). */
+static int index_add(struct report_store *s, const char *path, const cJSON *fields,
+                     const struct file_stamp *stamp)
 {
-	struct report_entry *grown = realloc(s->v, (s->n + 1) * sizeof(*grown)), *e;
+	struct report_entry *e;
 
-	if (!grown)
-		return -ENOMEM;
-	s->v = grown;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct report_entry *grown = realloc(s->v, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		s->v = grown;
+		s->cap = cap;
+	}
 	e = &s->v[s->n];
 	*e = (struct report_entry){
-		.id = dup_field(meta, "id"),
+		.id = dup_field(fields, "id"),
 		.path = strdup(path),
-		.scenario = dup_field(meta, "scenario"),
-		.server = dup_field(meta, "server"),
-		.state = dup_field(meta, "state"),
-		.start = dup_field(meta, "start"),
+		.scenario = dup_field(fields, "scenario"),
+		.server = dup_field(fields, "server"),
+		.state = dup_field(fields, "state"),
+		.start = dup_field(fields, "start"),
+		.stamp = *stamp,
 	};
 	if (!e->id || !e->path || !e->scenario || !e->server || !e->state || !e->start) {
 		entry_free(e);
@@ -134,11 +146,227 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
+/* ---- the index sidecar --------------------------------------------------- */
+
+/*
+ * The index as last saved, one JSON object a line: the report's file name,
+ * size and mtime, and the fields ListRuns shows. It is a cache: a report it
+ * does not describe as it is on disk is read from its own file, and a lost
+ * or damaged sidecar costs one slower start. Reading every report in full
+ * took 0.6 s (warm cache) for 10,000 reports of 21 KB, on the event loop.
+ */
+#define SIDECAR "/.index.jsonl"
+
+static struct file_stamp stamp_of(const struct stat *st)
+{
+	return (struct file_stamp){ .size = (uint64_t)st->st_size,
+		                    .mtime_sec = st->st_mtim.tv_sec,
+		                    .mtime_nsec = st->st_mtim.tv_nsec };
+}
+
+static bool stamp_equal(const struct file_stamp *a, const struct file_stamp *b)
+{
+	return a->size == b->size && a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec;
+}
+
+static int path_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct report_entry *)a)->path,
+	              ((const struct report_entry *)b)->path);
+}
+
+/* The sidecar's entries, sorted by path for lookup. A line that does not
+ * parse is skipped: its report is then read from its file. */
+static int sidecar_load(const char *dir, struct report_store *cache)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	char *line, *next;
+
+	if (asprintf(&path, "%s" SIDECAR, dir) < 0)
+		return -ENOMEM;
+	if (read_file(path, &text) < 0)
+		return 0; /* none yet, or unreadable: every report is read */
+	for (line = text; line && *line; line = next) {
+		struct file_stamp stamp;
+		_cleanup_free_ char *report = NULL;
+		const char *file;
+		cJSON *j;
+		int k = 0;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		j = cJSON_Parse(line);
+		file = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "file"));
+		stamp = (struct file_stamp){
+			.size = json_count(j, "size", UINT64_MAX),
+			.mtime_sec = (int64_t)json_count(j, "mtime_sec", INT64_MAX),
+			.mtime_nsec = (long)json_count(j, "mtime_nsec", 999999999),
+		};
+		if (file && !strchr(file, '/') && asprintf(&report, "%s/%s", dir, file) >= 0)
+			k = index_add(cache, report, j, &stamp);
+		cJSON_Delete(j);
+		if (k < 0)
+			return k;
+	}
+	if (cache->n)
+		qsort(cache->v, cache->n, sizeof(*cache->v), path_cmp);
+	return 0;
+}
+
+static cJSON *sidecar_line(const struct report_entry *e)
+{
+	const char *slash = strrchr(e->path, '/');
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "file", slash ? slash + 1 : e->path);
+	cJSON_AddNumberToObject(o, "size", (double)e->stamp.size);
+	cJSON_AddNumberToObject(o, "mtime_sec", (double)e->stamp.mtime_sec);
+	cJSON_AddNumberToObject(o, "mtime_nsec", (double)e->stamp.mtime_nsec);
+	cJSON_AddStringToObject(o, "id", e->id);
+	cJSON_AddStringToObject(o, "scenario", e->scenario);
+	cJSON_AddStringToObject(o, "server", e->server);
+	cJSON_AddStringToObject(o, "state", e->state);
+	cJSON_AddStringToObject(o, "start", e->start);
+	return o;
+}
+
+/* Rewrites the sidecar from the index (temporary file and rename; no fsync:
+ * after a crash, a stale sidecar only means reading some reports again). */
+static int sidecar_save(const struct report_store *s)
+{
+	_cleanup_free_ char *tmp = NULL, *path = NULL;
+	FILE *f;
+	int fd, r = 0;
+
+	if (asprintf(&tmp, "%s/.tmp-index-XXXXXX", s->dir) < 0 ||
+	    asprintf(&path, "%s" SIDECAR, s->dir) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		unlink(tmp);
+		return r;
+	}
+	for (size_t i = 0; r == 0 && i < s->n; i++) {
+		cJSON *o = sidecar_line(&s->v[i]);
+		char *line = cJSON_PrintUnformatted(o);
+
+		if (!line || fprintf(f, "%s\n", line) < 0)
+			r = -EIO;
+		free(line);
+		cJSON_Delete(o);
+	}
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && (fchmodat(AT_FDCWD, tmp, 0644, 0) < 0 || rename(tmp, path) < 0))
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+/* ---- opening ---------------------------------------------------------------- */
+
+/* Indexes one report from its own file. Return: 1 indexed, 0 not a report. */
+static int index_from_file(struct report_store *s, const char *path, const struct file_stamp *stamp)
+{
+	_cleanup_free_ char *text = NULL;
+	cJSON *j, *meta;
+	int k;
+
+	if (read_file(path, &text) < 0)
+		return 0;
+	j = cJSON_Parse(text);
+	meta = cJSON_GetObjectItemCaseSensitive(j, "metadata");
+	k = cJSON_IsObject(meta) ? index_add(s, path, meta, stamp) : 0;
+	cJSON_Delete(j);
+	return k < 0 ? k : cJSON_IsObject(meta);
+}
+
+/* Takes over @cached's entry for @path if it describes the file as it is.
+ * Return: 1 taken, 0 not. */
+static int index_from_cache(struct report_store *s, struct report_store *cache, const char *path,
+                            const struct file_stamp *stamp)
+{
+	struct report_entry key = { .path = (char *)path }, *hit;
+
+	hit = cache->n ? bsearch(&key, cache->v, cache->n, sizeof(key), path_cmp) : NULL;
+	if (!hit || !hit->id || !stamp_equal(&hit->stamp, stamp))
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct report_entry *grown = realloc(s->v, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		s->v = grown;
+		s->cap = cap;
+	}
+	/* Moved, but for the path, which keeps the cache sorted for bsearch();
+	 * an id of NULL marks the entry taken. */
+	s->v[s->n] = *hit;
+	s->v[s->n].path = strdup(hit->path);
+	if (!s->v[s->n].path)
+		return -ENOMEM;
+	s->n++;
+	*hit = (struct report_entry){ .path = hit->path };
+	return 1;
+}
+
+/* One directory entry: a stray temporary file is removed, a report indexed. */
+static int index_dirent(struct report_store *s, struct report_store *cache, int dfd,
+                        const char *name)
+{
+	_cleanup_free_ char *path = NULL;
+	struct file_stamp stamp;
+	size_t n = strlen(name);
+	struct stat st;
+	int k;
+
+	/* Temporary files of an interrupted write are removed, never read. */
+	if (strncmp(name, ".tmp-", 5) == 0) {
+		unlinkat(dfd, name, 0);
+		return 0;
+	}
+	if (name[0] == '.' || n < 6 || strcmp(name + n - 5, ".json") != 0)
+		return 0;
+	if (fstatat(dfd, name, &st, 0) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (asprintf(&path, "%s/%s", s->dir, name) < 0)
+		return -ENOMEM;
+	stamp = stamp_of(&st);
+	k = index_from_cache(s, cache, path, &stamp);
+	if (k != 0)
+		return k;
+	k = index_from_file(s, path, &stamp);
+	if (k > 0)
+		s->n_read++;
+	return k;
+}
+
+static int index_directory(struct report_store *s, struct report_store *cache)
+{
+	struct dirent *de;
+	DIR *d = opendir(s->dir);
+	int k = 0;
+
+	if (!d)
+		return -errno;
+	while (k >= 0 && (de = readdir(d)))
+		k = index_dirent(s, cache, dirfd(d), de->d_name);
+	closedir(d);
+	return k < 0 ? k : 0;
+}
+
 int report_store_open(const char *dir, struct report_store **ret)
 {
-	struct report_store *s = calloc(1, sizeof(*s));
-	struct dirent *de;
-	DIR *d;
+	struct report_store *s = calloc(1, sizeof(*s)), cache = { 0 };
+	bool stale;
 	int r;
 
 	if (!s || !(s->dir = strdup(dir))) {
@@ -146,42 +374,25 @@ int report_store_open(const char *dir, struct report_store **ret)
 		return -ENOMEM;
 	}
 	r = mkdir_p(dir);
+	if (r >= 0)
+		r = sidecar_load(dir, &cache);
+	if (r >= 0)
+		r = index_directory(s, &cache);
+	/* Whatever is left in the cache described reports that are gone or changed. */
+	stale = s->n_read > 0;
+	for (size_t i = 0; i < cache.n; i++) {
+		stale = stale || cache.v[i].id;
+		entry_free(&cache.v[i]);
+	}
+	free(cache.v);
 	if (r < 0) {
 		report_store_free(s);
 		return r;
 	}
-	d = opendir(dir);
-	if (!d) {
-		r = -errno;
-		report_store_free(s);
-		return r;
-	}
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		char *path, *text;
-		cJSON *j;
-
-		/* Temporary files of an interrupted write are removed, never read. */
-		if (strncmp(de->d_name, ".tmp-", 5) == 0) {
-			unlinkat(dirfd(d), de->d_name, 0);
-			continue;
-		}
-		if (n < 6 || strcmp(de->d_name + n - 5, ".json") != 0)
-			continue;
-		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
-			continue;
-		if (read_file(path, &text) == 0) {
-			j = cJSON_Parse(text);
-			if (j && cJSON_GetObjectItem(j, "metadata"))
-				index_add(s, path, cJSON_GetObjectItem(j, "metadata"));
-			cJSON_Delete(j);
-			free(text);
-		}
-		free(path);
-	}
-	closedir(d);
 	if (s->n)
 		qsort(s->v, s->n, sizeof(*s->v), entry_cmp);
+	if (stale)
+		(void)sidecar_save(s); /* a cache: without it the next start reads more */
 	*ret = s;
 	return 0;
 }
@@ -496,6 +707,8 @@ static void prune(struct report_store *s, unsigned keep)
 int report_store_write(struct report_store *s, const struct run *r, unsigned keep, char **ret_path)
 {
 	char *text = compose(r), *base, *path = NULL;
+	struct file_stamp stamp;
+	struct stat st;
 	cJSON *j, *meta;
 	int k;
 
@@ -508,13 +721,17 @@ int report_store_write(struct report_store *s, const struct run *r, unsigned kee
 	}
 	k = write_atomic(s->dir, base, text, &path);
 	free(base);
+	if (k == 0 && stat(path, &st) < 0)
+		k = -errno;
 	if (k == 0) {
+		stamp = stamp_of(&st);
 		j = cJSON_Parse(text);
 		meta = cJSON_GetObjectItem(j, "metadata");
-		k = index_add(s, path, meta);
+		k = index_add(s, path, meta, &stamp);
 		cJSON_Delete(j);
 		qsort(s->v, s->n, sizeof(*s->v), entry_cmp);
 		prune(s, keep);
+		(void)sidecar_save(s); /* a cache: without it the next start reads more */
 	}
 	free(text);
 	if (k < 0) {

@@ -4,7 +4,8 @@
  * <scenario>_<language>_<UTC timestamp>.json, written atomically (temporary
  * file, fsync, rename, fsync of the directory) so a crash never leaves half a
  * report, pruned to the configured count, and indexed again at start-up so
- * reports outlive the daemon.
+ * reports outlive the daemon. The index is saved beside the reports
+ * (.index.jsonl), so a start reads only the reports it does not describe.
  */
 #pragma once
 
@@ -13,6 +14,13 @@
 
 struct run;
 
+/* A report file as it was when indexed: a different one is read again. */
+struct file_stamp {
+	uint64_t size;
+	int64_t mtime_sec;
+	long mtime_nsec;
+};
+
 struct report_entry {
 	char *id;
 	char *path;
@@ -20,15 +28,22 @@ struct report_entry {
 	char *server;
 	char *state;
 	char *start; /* ISO 8601 */
+	struct file_stamp stamp;
 };
 
 struct report_store {
 	char *dir;
-	struct report_entry *v;
-	size_t n;
+	struct report_entry *v; /* sorted by start, then id */
+	size_t n, cap;
+	size_t n_read; /* reports read from their own files when the store was opened */
 };
 
-/* Creates @dir if needed and indexes the reports in it. */
+/*
+ * Creates @dir if needed and indexes the reports in it: from the sidecar
+ * file .index.jsonl where it describes a report as it is on disk (same
+ * size and mtime), from the report itself otherwise; the sidecar is then
+ * brought up to date.
+ */
 int report_store_open(const char *dir, struct report_store **ret);
 struct report_store *report_store_free(struct report_store *s);
 

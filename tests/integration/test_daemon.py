@@ -619,6 +619,58 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(os.stat(decoy).st_nlink, 1 + len(decoys), "a decoy was replaced")
         self.assertEqual(ctl_json(self.bus, "report", run_id)["metadata"]["id"], run_id)
 
+    def index_line(self, d):
+        lines = re.findall(r"report index: (\d+) reports in .*, (\d+) of them read from their "
+                           r"files, in (\d+) ms", d.read_log())
+        return tuple(int(x) for x in lines[-1])
+
+    def test_start_up_indexes_10000_reports_from_the_sidecar(self):
+        """Start-up used to parse every report in full on the event loop. The
+        index is now saved beside the reports (.index.jsonl): a start reads
+        only the reports it does not describe as they are on disk."""
+        d = self.daemon()
+        first = ctl_json(self.bus, "start", "single", *SHORT)["id"]
+        ctl(self.bus, "wait", first)
+        self.assertEqual(d.stop(), 0)
+        (path,) = glob.glob(os.path.join(self.reports, "*.json"))
+        with open(path) as f:
+            template = json.load(f)
+        stamp = first.split("_")[0]
+
+        def write_report(n, state="finished"):
+            template["metadata"].update(id=f"{stamp}_{n}", state=state)
+            name = os.path.join(self.reports, f"single_c_{stamp}-copy{n}.json")
+            with open(name, "w") as f:
+                json.dump(template, f, indent="\t")
+            return name
+
+        for n in range(2, 10001):
+            write_report(n)
+        os.unlink(os.path.join(self.reports, ".index.jsonl"))
+        timings = []
+        for expect_read in (10000, 0):
+            d = self.daemon()
+            n, read, ms = self.index_line(d)
+            self.assertEqual((n, read), (10000, expect_read))
+            timings.append(ms)
+            self.assertEqual(d.stop(), 0)
+        # A report removed, one added, one rewritten: only the last two are read.
+        os.unlink(os.path.join(self.reports, f"single_c_{stamp}-copy500.json"))
+        write_report(10001)
+        write_report(600, state="failed")
+        d = self.daemon()
+        self.assertEqual(self.index_line(d)[:2], (10000, 2))
+        print(f"\nwsbenchd start-up with 10,000 reports: index from the reports {timings[0]} ms, "
+              f"from the sidecar {timings[1]} ms", file=sys.stderr)
+        runs = {r["id"]: r["state"] for r in ctl_json(self.bus, "runs")}
+        self.assertEqual(len(runs), 10000)
+        self.assertNotIn(f"{stamp}_500", runs)
+        self.assertEqual(runs[f"{stamp}_10001"], "finished")
+        self.assertEqual(runs[f"{stamp}_600"], "failed")
+        self.assertEqual(ctl_json(self.bus, "report", f"{stamp}_7777")["metadata"]["id"],
+                         f"{stamp}_7777")
+        self.assertEqual(ctl_json(self.bus, "report", first)["metadata"]["id"], first)
+
     def test_sigterm_cancels_and_writes_the_report(self):
         d = self.daemon()
         run_id = ctl_json(self.bus, "start", "burst-100", "--set", "duration=30")["id"]

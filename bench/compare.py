@@ -377,16 +377,16 @@ def main():
     for name in a.names:
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
         r = {"size_bytes": disk_size(name, a)}
-        if "startup" not in a.skip:
-            r["startup"] = startup(name, a)
-        if "idle" not in a.skip:
-            r["idle"] = idle_memory(name, a)
-        if "fixed" not in a.skip:
-            r["fixed"] = fixed_rates(name, a)
-        if "many" not in a.skip:
-            r["many"] = many_connections(name, a)
-        if "capacity" not in a.skip:
-            r["capacity"] = capacity(name, a)
+        for part, measure in (("startup", startup), ("idle", idle_memory), ("fixed", fixed_rates),
+                              ("many", many_connections), ("capacity", capacity)):
+            if part in a.skip:
+                continue
+            try:
+                r[part] = measure(name, a)
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+                # One server's failure is a result, not the end of the run.
+                print(f"bench: {name}: {part} failed: {e}", file=sys.stderr)
+                r.setdefault("errors", {})[part] = str(e)
         results["servers"][name] = r
     with open(a.out + ".tmp", "w") as f:
         json.dump(results, f, indent=1)

@@ -283,9 +283,9 @@ static int index_from_file(struct report_store *s, const char *path, const struc
 		return 0;
 	j = cJSON_Parse(text);
 	meta = cJSON_GetObjectItemCaseSensitive(j, "metadata");
-	k = cJSON_IsObject(meta) ? index_add(s, path, meta, stamp) : 0;
-	cJSON_Delete(j);
-	return k < 0 ? k : cJSON_IsObject(meta);
+	k = !cJSON_IsObject(meta) ? 0 : index_add(s, path, meta, stamp) < 0 ? -ENOMEM : 1;
+	cJSON_Delete(j); /* and meta with it */
+	return k;
 }
 
 /* Takes over @cached's entry for @path if it describes the file as it is.

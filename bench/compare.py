@@ -54,18 +54,12 @@ PARTS = ("capacity", "fixed", "many", "idle", "startup")
 
 # ---- servers -------------------------------------------------------------
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Peer(servers.ServerProcess):
     """A server outside the project (e.g. a uWebSockets echo) whose command
     takes the port as '{port}' and prints a READY line."""
 
     def __init__(self, name, template):  # pylint: disable=super-init-not-called
-        port = str(free_port())
+        port = str(servers.free_port())
         self.name, self.env, self.ready_timeout = name, None, 15.0
         self.proc = self.url = self.port = None
         self.argv = [w.replace("{port}", port) for w in shlex.split(template)]
@@ -76,21 +70,6 @@ def make_server(name, a, pinned=True):
     if a.pin and pinned:
         srv.argv = ["taskset", "-c", "1"] + srv.argv
     return srv
-
-
-def cpu_seconds(pid):
-    """utime + stime of a process, from /proc/PID/stat."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def raise_nofile(n):
@@ -164,10 +143,10 @@ def run_trial(srv, a, clients, rate, seconds):
     """One trial with server CPU and RSS sampled around it."""
     trial = trial_tcpkali if a.client == "tcpkali" else trial_wsbench_load
     pid = srv.proc.pid
-    cpu0, rss0 = cpu_seconds(pid), rss_bytes(pid)
+    cpu0, rss0 = servers.cpu_seconds(pid), servers.rss_bytes(pid)
     r = trial(srv.url, a, clients, rate, seconds)
-    r["server_cpu_s"] = cpu_seconds(pid) - cpu0
-    r["server_rss_before"], r["server_rss_after"] = rss0, rss_bytes(pid)
+    r["server_cpu_s"] = servers.cpu_seconds(pid) - cpu0
+    r["server_rss_before"], r["server_rss_after"] = rss0, servers.rss_bytes(pid)
     n = max(r["received"], 1)
     r["server_cpu_us_per_echo"] = r["server_cpu_s"] * 1e6 / n
     r["client_cpu_us_per_echo"] = r["client_cpu_s"] * 1e6 / n
@@ -247,10 +226,10 @@ def idle_memory(name, a):
     raise_nofile(a.idle_connections + 256)  # one descriptor per idle connection
     with make_server(name, a) as srv:
         time.sleep(0.5)
-        before = rss_bytes(srv.proc.pid)
+        before = servers.rss_bytes(srv.proc.pid)
         socks = open_idle(srv.port, a.idle_connections)
         time.sleep(1.0)  # let the server settle (lazy allocations, GC)
-        after = rss_bytes(srv.proc.pid)
+        after = servers.rss_bytes(srv.proc.pid)
         for s in socks:
             s.close()
     return {"connections": a.idle_connections, "rss_before": before, "rss_after": after,

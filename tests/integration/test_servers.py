@@ -33,14 +33,6 @@ if "--server" in sys.argv:
 MiB = 1024 * 1024
 
 
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def connect(url, timeout=10.0):
     c = ws.Conn(url, timeout=timeout)
     c.handshake()
@@ -284,7 +276,7 @@ class BuiltinOptions(unittest.TestCase):
         """A client that sends without reading must be held back by TCP
         (rx flow control), not buffered without limit."""
         with servers.ServerProcess(SERVER) as srv:
-            before = rss_bytes(srv.proc.pid)
+            before = servers.rss_bytes(srv.proc.pid)
             c = connect(srv.url)
             c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
             c.sock.settimeout(2.0)
@@ -296,7 +288,7 @@ class BuiltinOptions(unittest.TestCase):
                     sent += len(frame)
             except socket.timeout:
                 pass
-            grown = rss_bytes(srv.proc.pid) - before
+            grown = servers.rss_bytes(srv.proc.pid) - before
             c.close()
             self.assertLess(sent, 256 * MiB, "server kept reading from a client that never reads")
             self.assertLess(grown, 64 * MiB, f"server RSS grew by {grown / MiB:.1f} MiB")

@@ -9,11 +9,38 @@ connections, and a clean exit 0 on SIGTERM.
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 SERVER_NAMES = ("c-lws", "go-gorilla", "rust-tungstenite", "node-ws", "dotnet-kestrel")
+
+
+def free_port():
+    """A loopback TCP port free right now (for servers that need one named)."""
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def rss_bytes(pid):
+    """Resident memory of process @pid, from /proc/PID/status."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def cpu_seconds(pid):
+    """utime + stime of process @pid, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def build_dir():

@@ -111,7 +111,7 @@ class DaemonCase(unittest.TestCase):
             if p["State"] in states:
                 return p["State"]
             time.sleep(0.05)
-        self.fail(f"run {run_id} never reached {states}")
+        self.fail(f"run {run_id} never reached {states}: {p}\n{self.daemon.read_log()[-3000:]}")
 
     def server_counts(self, run_id, server):
         """The counting server's own figures, from the daemon's log."""

@@ -31,7 +31,7 @@ const char *log_program(void)
 	return program;
 }
 
-static void log_emit(enum log_level level, int error, const char *fmt, va_list ap)
+_printf_(3, 0) static void log_emit(enum log_level level, int error, const char *fmt, va_list ap)
 {
 	char line[1024];
 	int n, m;

@@ -378,7 +378,7 @@ static void start_sampling(struct run *r)
 		sd_event_source_set_enabled(r->sample_timer, SD_EVENT_ON);
 }
 
-static void add_arg(char **argv, int *n, const char *fmt, ...)
+_printf_(3, 4) static void add_arg(char **argv, int *n, const char *fmt, ...)
 {
 	va_list ap;
 

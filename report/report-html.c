@@ -916,8 +916,7 @@ static int render_tables(struct page *pg)
 		{ NULL, "client", "Load generator", false },
 	};
 	static const char *const titles[] = { "Errors", "Configuration",
-		                              "Run, machine and load "
-		                              "generator" };
+		                              "Run, machine and load generator" };
 	size_t t = 0;
 	int r;
 

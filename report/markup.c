@@ -113,8 +113,10 @@ char *markup_tick(double v, double step, char *buf, size_t len)
 		div = 1e3;
 		suffix = "k";
 	}
-	if (fabs(v) < step / 2)
-		v = 0; /* no "-0" */
+	if (fabs(v) < step / 2) {
+		snprintf(buf, len, "%s", "0"); /* not "0.0", nor "-0" */
+		return buf;
+	}
 	decimals = (int)ceil(-log10(step / div) - 1e-9);
 	if (decimals < 0)
 		decimals = 0;

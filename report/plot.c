@@ -55,7 +55,9 @@ int plot_ticks_nice(double lo, double hi, unsigned target, struct plot_ticks *re
 	raw = (hi - lo) / target;
 	mag = pow(10, floor(log10(raw)));
 	norm = raw / mag;
-	step = (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
+	/* A step up to 10 % finer than asked keeps 1004 on a 0..1200 axis by 200,
+	 * not 0..1500 by 500. */
+	step = (norm <= 1 ? 1 : norm <= 2.2 ? 2 : norm <= 5 ? 5 : 10) * mag;
 	if (!isfinite(step) || step <= 0)
 		return -EINVAL;
 	ret->step = step;

@@ -22,7 +22,7 @@
 #define PLOT_WIDTH   820
 #define PLOT_HEIGHT  330
 #define PLOT_COLOURS 7
-#define PLOT_NEUTRAL PLOT_COLOURS /* dark grey, for legend keys of a line style */
+#define PLOT_NEUTRAL (~0u) /* dark grey, for legend keys of a line style */
 
 enum plot_dash {
 	PLOT_SOLID,

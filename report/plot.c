@@ -230,7 +230,7 @@ int plot_render(FILE *out, const struct plot *p)
 {
 	struct axis_layout ax, ay;
 	double left = MARGIN_LEFT, right = PLOT_WIDTH - MARGIN_RIGHT, top, bottom,
-	       height = PLOT_HEIGHT;
+	       height = p->height ? p->height : PLOT_HEIGHT;
 	unsigned rows;
 	int r;
 

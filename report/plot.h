@@ -90,6 +90,7 @@ struct plot_axis {
 
 struct plot {
 	const char *id;    /* data-chart attribute */
+	unsigned height;   /* of the viewBox; 0: PLOT_HEIGHT */
 	const char *title; /* the SVG's <title>, for screen readers */
 	struct plot_axis x, y;
 	const struct plot_series *series;

@@ -173,6 +173,9 @@ static const char css[] =
     "td.best::after{content:\" \\2605\";font-size:10px;vertical-align:top}\n"
     "td.bad{color:#b3261e;font-weight:700}\n"
     ".wide{overflow-x:auto}\n"
+    "table.kv td{text-align:left}\n"
+    ".pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));"
+    "column-gap:28px;align-items:start}\n"
     ".warn{border-left:4px solid #D55E00;background:#fff3ea;padding:7px 12px;margin:8px 0}\n"
     ".ok{border-left:4px solid #009E73;background:#eefaf5;padding:7px 12px;margin:8px 0}\n"
     "figure{margin:6px 0 18px;break-inside:avoid;page-break-inside:avoid}\n"
@@ -515,12 +518,14 @@ static int render_timeline(struct page *pg)
 	size_t nr = 0, np = 0, nl = 0;
 	struct plot pr = {
 		.id = "throughput",
+		.height = 250,
 		.title = "Echoes received per second",
 		.x = { .title = "time since the load generator started (s)" },
 		.y = { .title = "echoes received (msg/s)" },
 	};
 	struct plot pp = {
 		.id = "p99-per-second",
+		.height = 250,
 		.title = "p99 latency per second",
 		.x = { .title = "time since the load generator started (s)" },
 		.y = { .title = "p99 latency, corrected (ms)" },
@@ -643,12 +648,14 @@ static int render_resources(struct page *pg)
 	size_t nc = 0, nr = 0, nl = 0;
 	struct plot pc = {
 		.id = "cpu",
+		.height = 250,
 		.title = "CPU of the server and of the load generator",
 		.x = { .title = "time since the run started (s)" },
 		.y = { .title = "CPU (% of one core)" },
 	};
 	struct plot pm = {
 		.id = "rss",
+		.height = 250,
 		.title = "Resident memory of the server and of the load generator",
 		.x = { .title = "time since the run started (s)" },
 		.y = { .title = "RSS (MiB)" },
@@ -803,10 +810,12 @@ static void put_cell_value(struct page *pg, const char *key, const cJSON *item, 
 	if (cJSON_IsNumber(item)) {
 		bool bad = counts && is_error_count(key) && item->valuedouble != 0;
 
-		if (counts)
+		/* Settings and identifiers (ports, uids) are not grouped by thousands. */
+		if (counts || item->valuedouble != floor(item->valuedouble) ||
+		    fabs(item->valuedouble) >= 1e15)
 			markup_number(item->valuedouble, buf, sizeof(buf));
 		else
-			snprintf(buf, sizeof(buf), "%.10g", item->valuedouble);
+			snprintf(buf, sizeof(buf), "%.0f", item->valuedouble);
 		fprintf(pg->out, "<td%s>%s</td>", bad ? " class=\"bad\"" : "", buf);
 	} else if (cJSON_IsString(item)) {
 		put(pg, "<td class=\"text\">");
@@ -872,7 +881,8 @@ static int kv_table(struct page *pg, const char *path, const char *heading, bool
 	if (any) {
 		put(pg, "<h3>");
 		esc(pg, heading);
-		put(pg, "</h3>\n<div class=\"wide\"><table class=\"kv\">\n");
+		put(pg, counts ? "</h3>\n<div class=\"wide\"><table>\n"
+		               : "</h3>\n<div class=\"wide\"><table class=\"kv\">\n");
 		if (pg->n > 1) {
 			put(pg, "<thead><tr><th></th>");
 			for (size_t i = 0; i < pg->n; i++) {
@@ -920,15 +930,19 @@ static int render_tables(struct page *pg)
 	size_t t = 0;
 	int r;
 
+	/* Two tables a section, side by side when there is room (at most two
+	 * reports: more columns need the whole width). */
+	const char *pair = pg->n <= 2 ? "<div class=\"pair\">\n" : "<div>\n";
+
 	for (size_t i = 0; i < ELEMENTSOF(tables); i++) {
 		if (tables[i].section) {
 			if (i > 0)
-				put(pg, "</section>\n");
+				put(pg, "</div>\n</section>\n");
 			fprintf(pg->out, "<section id=\"%s\">\n<h2>%s</h2>\n", tables[i].section,
 			        titles[t++]);
 		}
-		if (i == 1) {
-			/* The figures beside the counts: error rate and why a run failed. */
+		if (i == 0) {
+			/* Why a run failed, above its counts. */
 			for (size_t k = 0; k < pg->n; k++) {
 				const char *why =
 				    report_get_string(pg->v[k].j, "errors.run_failure");
@@ -942,11 +956,15 @@ static int render_tables(struct page *pg)
 				}
 			}
 		}
+		if (tables[i].section)
+			put(pg, pair);
+		put(pg, "<div>\n");
 		r = kv_table(pg, tables[i].path, tables[i].heading, tables[i].counts);
 		if (r < 0)
 			return r;
+		put(pg, "</div>\n");
 	}
-	put(pg, "</section>\n");
+	put(pg, "</div>\n</section>\n");
 	return 0;
 }
 

@@ -33,6 +33,8 @@ const char load_usage[] =
     "  --duration SECS          measured sending time (default 10)\n"
     "  --warmup SECS            sending before measurement starts (default 0)\n"
     "  --drain-timeout SECS     wait for echoes after sending (default 5)\n"
+    "  --tick SECS              round send times up to multiples of SECS, so the client\n"
+    "                           wakes once per tick, not per message (default 1ms; 0: exact)\n"
     "  --size BYTES             message size, suffix K/M (default 64)\n"
     "  --type text|binary       message type (default text)\n"
     "  --connect-timeout SECS   per attempt (default 5)\n"
@@ -64,6 +66,7 @@ enum {
 	OPT_DURATION,
 	OPT_WARMUP,
 	OPT_DRAIN,
+	OPT_TICK,
 	OPT_SIZE,
 	OPT_TYPE,
 	OPT_CONNECT_TIMEOUT,
@@ -93,6 +96,7 @@ static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
+	{ "tick", required_argument, NULL, OPT_TICK },
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "type", required_argument, NULL, OPT_TYPE },
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
@@ -122,6 +126,7 @@ void load_options_init(struct load_options *o)
 		              .interval = 1,
 		              .duration = 10 },
 		.drain_timeout = 5,
+		.tick = 0.001,
 		.size = 64,
 		.type = MESSAGE_TEXT,
 		.connect_timeout = 5,
@@ -354,6 +359,9 @@ int load_options_parse(struct load_options *o, int argc, char **argv, char *err,
 			break;
 		case OPT_DRAIN:
 			r = secs("drain-timeout", optarg, 0, 3600, &o->drain_timeout, err, errlen);
+			break;
+		case OPT_TICK:
+			r = secs("tick", optarg, 0, 1, &o->tick, err, errlen);
 			break;
 		case OPT_SIZE:
 			if (parse_size(optarg, 1, MESSAGE_MAX_SIZE, &v) < 0)

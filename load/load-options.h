@@ -30,6 +30,7 @@ struct load_options {
 	struct schedule schedule;
 	double warmup; /* seconds of sending excluded from statistics */
 	double drain_timeout;
+	double tick; /* send times are rounded up to multiples of this (s); 0: exact */
 	size_t size;
 	enum message_type type;
 	double connect_timeout;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Merging of load statistics (see load-stats.h). */
+#include <stddef.h>
 #include <string.h>
 
 #include "load-stats.h"
+#include "macro.h"
 
 void load_stats_init(struct load_stats *s)
 {
@@ -11,6 +13,16 @@ void load_stats_init(struct load_stats *s)
 	histogram_reset(&s->uncorrected);
 	histogram_reset(&s->send_lag);
 	histogram_reset(&s->interval);
+}
+
+void load_stats_clear(struct load_stats *s)
+{
+	struct histogram *h[] = { &s->corrected, &s->uncorrected, &s->send_lag, &s->interval };
+
+	for (size_t i = 0; i < ELEMENTSOF(h); i++)
+		if (h[i]->total)
+			histogram_reset(h[i]);
+	memset(s, 0, offsetof(struct load_stats, corrected));
 }
 
 static void add_code(struct load_code_count *table, int code, uint64_t n)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Counters and histograms of a load run. Each worker owns one, updated on its
- * thread under its lock; the main thread takes snapshots and merges them.
+ * Counters and histograms of a load run. Each worker keeps one privately,
+ * updated on its thread without a lock, and adds it every 100 ms into a
+ * shared one under its lock; the main thread takes snapshots of those and
+ * merges them.
  */
 #pragma once
 
@@ -38,16 +40,22 @@ struct load_stats {
 
 	/* the measured window (after warm-up) */
 	uint64_t measured_sent, measured_received;
+	uint64_t uncorrected_missing; /* echoes too late to find their send time */
+
+	/* Histograms last: load_stats_clear() clears everything before them. */
 	struct histogram corrected;   /* µs from the scheduled send time */
 	struct histogram uncorrected; /* µs from the actual send time */
 	struct histogram send_lag;    /* µs from scheduled to actual send */
-	uint64_t uncorrected_missing; /* echoes too late to find their send time */
 
 	/* since the last snapshot, for the per-second timeline */
 	struct histogram interval;
 };
 
 void load_stats_init(struct load_stats *s);
+
+/* Like load_stats_init(), but leaves empty histograms' memory untouched:
+ * cheap enough to call every 100 ms. */
+void load_stats_clear(struct load_stats *s);
 
 /* Adds @from into @to (the interval histogram included). */
 void load_stats_merge(struct load_stats *to, const struct load_stats *from);

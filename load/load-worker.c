@@ -4,14 +4,18 @@
  * on the ramp-up timetable, sends each message at its scheduled time whether
  * or not earlier echoes have returned (open loop), verifies every echo byte
  * for byte and records latency from the scheduled time (corrected for
- * coordinated omission) and from the actual send time.
+ * coordinated omission) and from the actual send time. Sockets, epoll and
+ * the timerfd are handled here; the WebSocket protocol is ws-client.c.
  */
+#include <arpa/inet.h>
 #include <errno.h>
-#include <ev.h>
-#include <libwebsockets.h>
 #include <math.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -25,61 +29,84 @@
  * detect duplicates and recover the actual send time. An echo older than
  * this window still counts, without an uncorrected latency. */
 #define WINDOW 256
-/* Housekeeping period: drain checks and stop requests. */
+/* Housekeeping period: drain checks, stop requests, publishing statistics. */
 #define HOUSEKEEPING_NS (100 * NSEC_PER_MSEC)
-/* After the drain deadline, closes get this long before the loop ends. */
+/* After sending our Close, the server has this long to answer with its own;
+ * after the drain deadline, all closes get this long before the loop ends. */
 #define CLOSE_GRACE_NS (2 * NSEC_PER_SEC)
 /* Pause before retrying a failed connect. */
 #define RETRY_BACKOFF_NS (200 * NSEC_PER_MSEC)
+/* A read that fills this buffer is followed by another at once. */
+#define RX_BUFFER (128 * 1024)
+#define TX_BUFFER (64 * 1024)
+/* Output buffers and reassembly buffers above this are freed once empty. */
+#define KEEP_BUFFER (64 * 1024)
+#define MAX_EVENTS  256
 
-enum event_kind { EVENT_CONNECT, EVENT_SEND };
+enum event_kind {
+	EVENT_CLIENT, /* connect, retry, connect deadline or close deadline, by state */
+	EVENT_SEND,
+};
 
 struct load_event {
 	int64_t at_ns;
-	unsigned heap_index; /* UINT32_MAX when not queued */
-	enum event_kind kind;
-	struct load_client *client;
+	uint32_t heap_index; /* UINT32_MAX when not queued */
+	uint8_t kind;
 };
 
-enum client_state { CLIENT_IDLE, CLIENT_CONNECTING, CLIENT_OPEN, CLIENT_DONE };
+enum client_state {
+	CLIENT_IDLE,       /* before the first attempt, or waiting to retry */
+	CLIENT_CONNECTING, /* TCP connect in progress */
+	CLIENT_HANDSHAKE,  /* upgrade request sent, response not complete */
+	CLIENT_OPEN,
+	CLIENT_CLOSING, /* our Close sent, waiting for the server's */
+	CLIENT_DONE,
+};
 
+/* One sent message: the sequence number's high part (seq / WINDOW + 1; 0 =
+ * empty) and the send lag in µs, whose top bit marks it outstanding. */
 struct sent_slot {
-	uint64_t seq;
-	uint32_t lag_us;
-	bool outstanding;
-	bool used;
+	uint32_t tag;
+	uint32_t lag;
 };
+#define SLOT_OUTSTANDING 0x80000000u
 
+/* Kept small: an idle connection costs this, the kernel's socket and a
+ * share of the event heap. */
 struct load_client {
-	struct load_worker *w;
-	struct lws *wsi;
+	struct load_event client_ev, send_ev;
+	int fd;
 	uint32_t id;
-	enum client_state state;
+	uint8_t state;
+	bool closing;       /* the run is ending: send nothing more */
+	bool want_out;      /* EPOLLOUT is armed */
+	bool parser_active; /* ws.parser (not ws.hs) is in use */
+	bool schedule_done; /* no message left to become due */
 	unsigned attempts;
 	int64_t attempt_ns;
-	bool closing;
 
-	struct load_event connect_ev, send_ev;
-	uint64_t next_n;    /* next message to become due */
-	uint64_t due;       /* messages due so far (n < due) */
-	uint64_t written;   /* messages written (n < written) */
-	uint64_t received;  /* echoes accounted for */
-	bool schedule_done; /* no message left to become due */
+	uint64_t next_n;   /* next message to become due */
+	uint64_t due;      /* messages due so far (n < due) */
+	uint64_t written;  /* messages encoded and handed to the socket (n < written) */
+	uint64_t received; /* echoes accounted for */
 
+	uint8_t *out; /* bytes the socket did not take yet, in order */
+	uint32_t out_off, out_len, out_cap;
+
+	union {
+		struct ws_handshake hs; /* CLIENT_HANDSHAKE */
+		struct ws_parser parser;
+	} ws;
 	struct sent_slot window[WINDOW];
-	uint8_t *rx; /* reassembly of a fragmented echo, at most the expected size + 1 */
-	size_t rx_len, rx_cap;
-	uint64_t rx_dropped; /* bytes of this message beyond that, counted but not kept */
 };
 
-static void stats_lock(struct load_worker *w)
-{
-	pthread_mutex_lock(&w->lock);
-}
+enum failure { FAIL_REFUSED, FAIL_TIMEOUT, FAIL_HANDSHAKE, FAIL_OTHER };
 
-static void stats_unlock(struct load_worker *w)
+static struct load_client *client_of(struct load_event *e)
 {
-	pthread_mutex_unlock(&w->lock);
+	return e->kind == EVENT_SEND
+	           ? (struct load_client *)((char *)e - offsetof(struct load_client, send_ev))
+	           : (struct load_client *)((char *)e - offsetof(struct load_client, client_ev));
 }
 
 /* ---- event heap (min-heap on at_ns) ---------------------------------- */
@@ -118,8 +145,24 @@ static void heap_down(struct load_worker *w, unsigned i)
 	}
 }
 
+static void heap_remove(struct load_worker *w, struct load_event *e)
+{
+	unsigned i = e->heap_index;
+
+	if (i == UINT32_MAX)
+		return;
+	if (i != --w->heap_len) {
+		heap_swap(w, i, w->heap_len);
+		heap_down(w, i);
+		heap_up(w, i);
+	}
+	e->heap_index = UINT32_MAX;
+}
+
+/* Queues @e at @at_ns, moving it if it is queued already. */
 static void heap_push(struct load_worker *w, struct load_event *e, int64_t at_ns)
 {
+	heap_remove(w, e);
 	e->at_ns = at_ns;
 	e->heap_index = w->heap_len;
 	w->heap[w->heap_len++] = e;
@@ -130,409 +173,684 @@ static struct load_event *heap_pop(struct load_worker *w)
 {
 	struct load_event *top = w->heap[0];
 
-	heap_swap(w, 0, --w->heap_len);
-	heap_down(w, 0);
-	top->heap_index = UINT32_MAX;
+	heap_remove(w, top);
 	return top;
 }
 
 /* ---- timer ------------------------------------------------------------ */
 
-static void timer_arm(struct load_worker *w)
+static int64_t next_deadline(const struct load_worker *w)
 {
 	int64_t next = w->last_housekeeping_ns + HOUSEKEEPING_NS;
-	struct itimerspec its = { 0 };
 
 	if (w->heap_len && w->heap[0]->at_ns < next)
 		next = w->heap[0]->at_ns;
-	if (next <= 0)
-		next = 1;
+	return next > 0 ? next : 1;
+}
+
+static void timer_arm(struct load_worker *w)
+{
+	int64_t next = next_deadline(w);
+	struct itimerspec its = { 0 };
+
+	if (next == w->timer_armed_ns)
+		return;
 	its.it_value.tv_sec = next / NSEC_PER_SEC;
 	its.it_value.tv_nsec = next % NSEC_PER_SEC;
-	timerfd_settime(w->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+	if (timerfd_settime(w->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		w->timer_armed_ns = next;
 }
 
 /* ---- schedule --------------------------------------------------------- */
 
-static int64_t send_time_ns(const struct load_client *c, uint64_t n)
+static int64_t send_time_ns(const struct load_worker *w, const struct load_client *c, uint64_t n)
 {
-	const struct load_plan *p = c->w->plan;
-	double t = schedule_time(&p->opts->schedule, c->id, n);
+	double t = schedule_time(&w->plan->opts->schedule, c->id, n);
+	int64_t rel;
 
-	return t < 0 ? -1 : p->send_ns + (int64_t)llround(t * 1e9);
+	if (t < 0)
+		return -1;
+	rel = (int64_t)llround(t * 1e9);
+	rel = (rel + w->tick_ns - 1) / w->tick_ns * w->tick_ns;
+	return w->plan->send_ns + rel;
 }
 
-static void schedule_next_send(struct load_client *c)
+static void schedule_next_send(struct load_worker *w, struct load_client *c)
 {
-	int64_t at = send_time_ns(c, c->next_n);
+	int64_t at = send_time_ns(w, c, c->next_n);
 
 	if (at < 0) {
 		c->schedule_done = true;
 		return;
 	}
-	heap_push(c->w, &c->send_ev, at);
+	heap_push(w, &c->send_ev, at);
+}
+
+/* ---- sockets ------------------------------------------------------------ */
+
+static int client_epoll(struct load_worker *w, struct load_client *c, int op, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+
+	return epoll_ctl(w->epoll_fd, op, c->fd, &ev) < 0 ? -errno : 0;
+}
+
+static void client_want_out(struct load_worker *w, struct load_client *c, bool want)
+{
+	if (c->want_out == want || c->fd < 0)
+		return;
+	if (client_epoll(w, c, EPOLL_CTL_MOD, EPOLLIN | (want ? EPOLLOUT : 0)) == 0)
+		c->want_out = want;
+}
+
+/* Releases everything the connection holds; the client's state is the
+ * caller's. */
+static void client_release(struct load_worker *w, struct load_client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd); /* also leaves the epoll set */
+	c->fd = -1;
+	c->want_out = false;
+	free(c->out);
+	c->out = NULL;
+	c->out_off = c->out_len = c->out_cap = 0;
+	if (c->parser_active)
+		ws_parser_free(&c->ws.parser);
+	c->parser_active = false;
+	heap_remove(w, &c->client_ev);
+}
+
+/* The client has nothing more to do. */
+static void client_done(struct load_worker *w, struct load_client *c)
+{
+	client_release(w, c);
+	if (c->state == CLIENT_OPEN || c->state == CLIENT_CLOSING)
+		w->connected--;
+	if (c->state != CLIENT_DONE)
+		w->open_clients--;
+	c->state = CLIENT_DONE;
+}
+
+/* An open connection ended other than by our closing handshake. */
+static void client_lost(struct load_worker *w, struct load_client *c, int error)
+{
+	if (c->state == CLIENT_OPEN && !c->closing)
+		w->local.conn_dropped++;
+	log_debug("client %u: connection lost (%s)", c->id,
+	          error ? strerror(-error) : "closed by the server");
+	client_done(w, c);
+}
+
+/* Appends @n bytes to the client's output buffer, in order. */
+static int out_append(struct load_client *c, const uint8_t *data, size_t n)
+{
+	size_t need;
+
+	if (c->out_off && c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	need = (size_t)c->out_len + n;
+	if (need > UINT32_MAX)
+		return -ENOBUFS;
+	if (need > c->out_cap) {
+		size_t cap = MAX((size_t)c->out_cap * 2, MAX(need, (size_t)4096));
+		uint8_t *p;
+
+		if (c->out_off) { /* compact first */
+			memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+			c->out_len -= c->out_off;
+			c->out_off = 0;
+			need = (size_t)c->out_len + n;
+		}
+		if (need > c->out_cap) {
+			cap = MIN(cap, (size_t)UINT32_MAX);
+			p = realloc(c->out, cap);
+			if (!p)
+				return -ENOMEM;
+			c->out = p;
+			c->out_cap = (uint32_t)cap;
+		}
+	}
+	memcpy(c->out + c->out_len, data, n);
+	c->out_len += (uint32_t)n;
+	return 0;
+}
+
+/*
+ * Hands @n bytes to the socket, or queues them behind bytes still waiting
+ * (never out of order); what the socket does not take waits for EPOLLOUT.
+ * Return: 0, or a negative errno when the connection is gone (handled).
+ */
+static int client_send(struct load_worker *w, struct load_client *c, const uint8_t *data, size_t n)
+{
+	ssize_t k = 0;
+	int r;
+
+	if (c->out_len == c->out_off) {
+		k = write(c->fd, data, n);
+		if (k < 0) {
+			if (errno != EAGAIN && errno != EINTR) {
+				r = -errno;
+				client_lost(w, c, r);
+				return r;
+			}
+			k = 0;
+		}
+		if ((size_t)k == n)
+			return 0;
+	}
+	r = out_append(c, data + k, n - (size_t)k);
+	if (r < 0) {
+		client_lost(w, c, r);
+		return r;
+	}
+	client_want_out(w, c, true);
+	return 0;
 }
 
 /* ---- connecting ------------------------------------------------------- */
 
-static void client_connect(struct load_client *c)
+static void count_failure(struct load_worker *w, enum failure why, int status)
 {
-	struct load_worker *w = c->w;
-	const struct load_plan *p = w->plan;
-	struct lws_client_connect_info info;
+	struct load_stats *s = &w->local;
 
-	memset(&info, 0, sizeof(info));
-	info.context = w->context;
-	info.vhost = w->vhost;
-	info.address = p->opts->host;
-	info.port = p->opts->port;
-	info.path = p->opts->path;
-	info.host = p->opts->host;
-	info.origin = p->opts->host;
-	info.local_protocol_name = "wsbench-load";
-	info.userdata = c;
-	info.pwsi = &c->wsi;
-	if (p->n_sources)
-		info.iface = p->sources[c->id % p->n_sources];
-
-	c->state = CLIENT_CONNECTING;
-	c->attempts++;
-	c->attempt_ns = now_ns();
-	stats_lock(w);
-	w->stats.conn_attempts++;
-	if (c->attempts > 1)
-		w->stats.conn_retries++;
-	stats_unlock(w);
-	/* A failure may be reported from inside this call (CONNECTION_ERROR). */
-	if (!lws_client_connect_via_info(&info) && c->state == CLIENT_CONNECTING) {
-		c->wsi = NULL;
-		c->state = CLIENT_IDLE;
-		stats_lock(w);
-		w->stats.fail_other++;
-		stats_unlock(w);
-		if (c->attempts <= p->opts->retries && !w->closing)
-			heap_push(w, &c->connect_ev, now_ns() + RETRY_BACKOFF_NS);
-		else {
-			c->state = CLIENT_DONE;
-			w->open_clients--;
-			stats_lock(w);
-			w->stats.conn_failed++;
-			stats_unlock(w);
-		}
-	}
-}
-
-/* Sorts a failed attempt into refused / timeout / handshake / other. */
-static void count_connect_failure(struct load_client *c, const char *why, int status)
-{
-	struct load_stats *s = &c->w->stats;
-	double took = (double)(now_ns() - c->attempt_ns) / 1e9;
-
-	if (status > 0 && status != 101) {
+	switch (why) {
+	case FAIL_REFUSED:
+		s->fail_refused++;
+		break;
+	case FAIL_TIMEOUT:
+		s->fail_timeout++;
+		break;
+	case FAIL_HANDSHAKE:
 		s->fail_handshake++;
 		load_stats_count_code(s->http_status, status);
-	} else if (took >= c->w->plan->opts->connect_timeout * 0.95 ||
-	           (why && (strstr(why, "imeout") || strstr(why, "timed out")))) {
-		s->fail_timeout++;
-	} else if (why && (strstr(why, "Unable to connect") || strstr(why, "refused") ||
-	                   strstr(why, "connect failed"))) {
-		s->fail_refused++;
-	} else {
+		break;
+	case FAIL_OTHER:
 		s->fail_other++;
+		break;
 	}
 }
 
-static void on_connection_error(struct load_client *c, struct lws *wsi, const char *why)
+static enum failure failure_of_errno(int error)
 {
-	struct load_worker *w = c->w;
-	int status = wsi ? (int)lws_http_client_http_response(wsi) : 0;
+	switch (error) {
+	case ECONNREFUSED:
+		return FAIL_REFUSED;
+	case ETIMEDOUT:
+		return FAIL_TIMEOUT;
+	default:
+		return FAIL_OTHER;
+	}
+}
+
+/* A connect attempt failed: retry after a pause, or give the client up. */
+static void connect_failed(struct load_worker *w, struct load_client *c, enum failure why,
+                           int status, int error)
+{
 	bool retry = c->attempts <= w->plan->opts->retries && !w->closing;
 
-	stats_lock(w);
-	count_connect_failure(c, why, status);
-	if (!retry)
-		w->stats.conn_failed++;
-	stats_unlock(w);
-	log_debug("client %u: connect failed (%s, HTTP %d)", c->id, why ? why : "?", status);
-	c->wsi = NULL;
+	log_debug("client %u: connect attempt %u failed (%s, HTTP %d)", c->id, c->attempts,
+	          error ? strerror(error) : "handshake", status);
+	count_failure(w, why, status);
+	client_release(w, c);
 	if (retry) {
 		c->state = CLIENT_IDLE;
-		heap_push(w, &c->connect_ev, now_ns() + RETRY_BACKOFF_NS);
+		heap_push(w, &c->client_ev, now_ns() + RETRY_BACKOFF_NS);
 	} else {
+		w->local.conn_failed++;
 		c->state = CLIENT_DONE;
 		w->open_clients--;
 	}
 }
 
-static void on_established(struct load_client *c)
+static int client_socket(struct load_worker *w, struct load_client *c)
 {
-	struct load_worker *w = c->w;
+	const struct load_plan *p = w->plan;
+	int fd, one = 1;
 
-	c->state = CLIENT_OPEN;
-	stats_lock(w);
-	w->stats.conn_established++;
-	w->stats.connected++;
-	stats_unlock(w);
-	if (c->written < c->due || w->closing)
-		lws_callback_on_writable(c->wsi);
+	fd = socket(w->server.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	c->fd = fd;
+	/* Frames are batched here; the kernel must not hold them back. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (p->n_sources) {
+		const struct load_addr *src = &w->sources[c->id % p->n_sources];
+
+		/* Pick the port at connect(), per destination: bind() alone would
+		 * give every connection of this source its own port, and ports
+		 * run out at about 28,000. */
+		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		if (bind(fd, (const struct sockaddr *)&src->sa, src->len) < 0)
+			return -errno;
+	}
+	if (connect(fd, (const struct sockaddr *)&w->server.sa, w->server.len) < 0 &&
+	    errno != EINPROGRESS)
+		return -errno;
+	return client_epoll(w, c, EPOLL_CTL_ADD, EPOLLOUT);
 }
 
-static void on_closed(struct load_client *c)
+static void client_connect(struct load_worker *w, struct load_client *c)
 {
-	struct load_worker *w = c->w;
+	int r;
 
-	if (c->state == CLIENT_OPEN) {
-		stats_lock(w);
-		w->stats.connected--;
-		if (!c->closing)
-			w->stats.conn_dropped++;
-		stats_unlock(w);
+	c->attempts++;
+	c->attempt_ns = now_ns();
+	w->local.conn_attempts++;
+	if (c->attempts > 1)
+		w->local.conn_retries++;
+	c->state = CLIENT_CONNECTING;
+	r = client_socket(w, c);
+	if (r < 0) {
+		connect_failed(w, c, failure_of_errno(-r), 0, -r);
+		return;
 	}
-	if (c->state != CLIENT_DONE)
-		w->open_clients--;
-	c->state = CLIENT_DONE;
-	c->wsi = NULL;
-	free(c->rx);
-	c->rx = NULL;
-	c->rx_len = c->rx_cap = 0;
+	heap_push(w, &c->client_ev,
+	          c->attempt_ns + (int64_t)llround(w->plan->opts->connect_timeout * 1e9));
+}
+
+/* The TCP connection is up (or failed): send the upgrade request. */
+static void on_connected(struct load_worker *w, struct load_client *c)
+{
+	const struct load_options *o = w->plan->opts;
+	int err = 0, n;
+	socklen_t len = sizeof(err);
+	uint64_t nonce[2];
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err) {
+		connect_failed(w, c, failure_of_errno(err), 0, err);
+		return;
+	}
+	nonce[0] = ws_rng_next(&w->rng);
+	nonce[1] = ws_rng_next(&w->rng);
+	ws_handshake_init(&c->ws.hs, (const uint8_t *)nonce);
+	n = ws_handshake_request(&c->ws.hs, w->host_header, o->path, (char *)w->tx_buf, w->tx_size);
+	c->state = CLIENT_HANDSHAKE;
+	if (n < 0 || client_epoll(w, c, EPOLL_CTL_MOD, EPOLLIN) < 0) {
+		connect_failed(w, c, FAIL_OTHER, 0, n < 0 ? -n : errno);
+		return;
+	}
+	c->want_out = false;
+	if (c->out_len == c->out_off && write(c->fd, w->tx_buf, (size_t)n) == n)
+		return;
+	/* A request the socket does not take at once: rare; keep it in order. */
+	if (out_append(c, w->tx_buf, (size_t)n) < 0) {
+		connect_failed(w, c, FAIL_OTHER, 0, ENOMEM);
+		return;
+	}
+	client_want_out(w, c, true);
+}
+
+static void send_due(struct load_worker *w, struct load_client *c);
+static void send_close(struct load_worker *w, struct load_client *c, int code);
+
+static void on_established(struct load_worker *w, struct load_client *c)
+{
+	heap_remove(w, &c->client_ev); /* the connect deadline */
+	ws_parser_init(&c->ws.parser, w->plan->opts->size + 1);
+	c->parser_active = true;
+	c->state = CLIENT_OPEN;
+	w->local.conn_established++;
+	w->connected++;
+	if (c->closing)
+		send_close(w, c, WS_CLOSE_NORMAL);
+	else
+		send_due(w, c);
 }
 
 /* ---- sending ---------------------------------------------------------- */
 
-static int64_t measure_start(const struct load_worker *w)
+/* Encodes the due messages that fit in @room bytes of @buf as masked
+ * frames and records them as sent at @now. Return: bytes encoded. */
+static size_t encode_due(struct load_worker *w, struct load_client *c, uint8_t *buf, size_t room,
+                         int64_t now)
 {
-	return w->plan->measure_ns;
-}
+	const struct load_plan *p = w->plan;
+	const struct load_options *o = p->opts;
+	enum ws_opcode op = o->type == MESSAGE_TEXT ? WS_OP_TEXT : WS_OP_BINARY;
+	size_t frame = ws_frame_header_len(o->size) + o->size, used = 0;
+	struct load_stats *s = &w->local;
 
-static int write_message(struct load_client *c)
-{
-	struct load_worker *w = c->w;
-	const struct load_options *o = w->plan->opts;
-	uint64_t n = c->written;
-	int64_t sched = send_time_ns(c, n), now;
-	struct message_id id = { .client = c->id, .seq = n };
-	struct sent_slot *slot = &c->window[n % WINDOW];
-	uint8_t *payload = w->tx_buf + LWS_PRE;
-	uint64_t lag_us;
+	while (c->written < c->due && used + frame <= room) {
+		uint64_t n = c->written, lag_us;
+		int64_t sched = send_time_ns(w, c, n);
+		struct message_id id = { .client = c->id,
+			                 .seq = n,
+			                 .sched_us =
+			                     (uint64_t)((sched - p->send_ns) / NSEC_PER_USEC) };
+		uint32_t mask = (uint32_t)ws_rng_next(&w->rng);
+		size_t h = ws_frame_header(buf + used, op, true, o->size, mask);
+		struct sent_slot *slot = &c->window[n % WINDOW];
 
-	id.sched_us = (uint64_t)((sched - w->plan->send_ns) / NSEC_PER_USEC);
-	if (message_encode(o->type, &id, w->plan->key, payload, o->size) < 0)
-		return -EMSGSIZE;
-	now = now_ns();
-	if (lws_write(c->wsi, payload, o->size,
-	              o->type == MESSAGE_TEXT ? LWS_WRITE_TEXT : LWS_WRITE_BINARY) < 0)
-		return -EIO;
-	lag_us = now > sched ? (uint64_t)(now - sched) / NSEC_PER_USEC : 0;
-	*slot = (struct sent_slot){ .seq = n,
-		                    .lag_us = (uint32_t)MIN(lag_us, (uint64_t)UINT32_MAX),
-		                    .outstanding = true,
-		                    .used = true };
-	c->written++;
-	stats_lock(w);
-	w->stats.sent++;
-	w->stats.bytes_sent += o->size;
-	if (sched >= measure_start(w)) {
-		w->stats.measured_sent++;
-		histogram_record(&w->stats.send_lag, lag_us);
+		if (message_encode(o->type, &id, p->key, buf + used + h, o->size) < 0)
+			break; /* options validation rules this out */
+		ws_mask(buf + used + h, o->size, mask);
+		used += frame;
+		lag_us = now > sched ? (uint64_t)(now - sched) / NSEC_PER_USEC : 0;
+		slot->tag = (uint32_t)(n / WINDOW) + 1;
+		slot->lag =
+		    (uint32_t)MIN(lag_us, (uint64_t)SLOT_OUTSTANDING - 1) | SLOT_OUTSTANDING;
+		c->written++;
+		s->sent++;
+		s->bytes_sent += o->size;
+		if (sched >= p->measure_ns) {
+			s->measured_sent++;
+			histogram_record(&s->send_lag, lag_us);
+		}
 	}
-	stats_unlock(w);
-	return 0;
+	return used;
 }
 
 /*
- * Writes the messages that are due right away, from the timer callback,
- * instead of asking for WRITEABLE first: that round trip costs two
- * epoll_ctl() calls and a loop iteration per message, and adds send lag.
- * lws_issue_raw() keeps order by appending to a pending partial send, but we
- * still stop at one and let WRITEABLE continue, so lws never buffers more
- * than one message for us.
+ * Writes every message due on @c in one write() (a few when they do not fit
+ * the batch buffer). While earlier bytes still wait for the socket, nothing
+ * new is encoded: EPOLLOUT continues, so send lag stays honest and memory
+ * bounded.
  */
-static void flush_due(struct load_client *c)
+static void send_due(struct load_worker *w, struct load_client *c)
 {
-	while (c->written < c->due && !lws_partial_buffered(c->wsi)) {
-		if (write_message(c) < 0) {
-			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	const struct load_options *o = w->plan->opts;
+	size_t frame = ws_frame_header_len(o->size) + o->size;
+	int64_t now = now_ns();
+
+	while (c->state == CLIENT_OPEN && !c->closing && c->written < c->due &&
+	       c->out_len == c->out_off) {
+		size_t n;
+
+		if (frame > w->tx_size) {
+			/* A message larger than the batch buffer: encode it straight
+			 * into the connection's output buffer. */
+			if (frame > c->out_cap) {
+				uint8_t *p = frame <= UINT32_MAX ? realloc(c->out, frame) : NULL;
+
+				if (!p) {
+					client_lost(w, c, -ENOMEM);
+					return;
+				}
+				c->out = p;
+				c->out_cap = (uint32_t)frame;
+			}
+			c->out_off = 0;
+			c->out_len = (uint32_t)encode_due(w, c, c->out, frame, now);
+			client_want_out(w, c, true);
 			return;
 		}
+		n = encode_due(w, c, w->tx_buf, w->tx_size, now);
+		if (n == 0 || client_send(w, c, w->tx_buf, n) < 0)
+			return;
 	}
-	if (c->written < c->due)
-		lws_callback_on_writable(c->wsi);
 }
 
-static int on_writeable(struct load_client *c)
+/* The socket takes more: write what waits, then what became due. */
+static void on_writable(struct load_worker *w, struct load_client *c)
 {
-	if (c->closing) {
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
-		return -1;
+	while (c->out_off < c->out_len) {
+		ssize_t k = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+
+		if (k < 0) {
+			if (errno == EAGAIN)
+				return;
+			if (errno == EINTR)
+				continue;
+			client_lost(w, c, -errno);
+			return;
+		}
+		c->out_off += (uint32_t)k;
 	}
-	if (c->written < c->due) {
-		if (write_message(c) < 0)
-			return -1;
-		if (c->written < c->due)
-			lws_callback_on_writable(c->wsi);
+	c->out_off = c->out_len = 0;
+	if (c->out_cap > KEEP_BUFFER) {
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
 	}
-	return 0;
+	client_want_out(w, c, false);
+	if (c->state == CLIENT_OPEN)
+		send_due(w, c);
+}
+
+/* Section 7.1.2: start (or answer) the closing handshake. */
+static void send_close(struct load_worker *w, struct load_client *c, int code)
+{
+	uint8_t frame[WS_CLOSE_FRAME_LEN];
+	size_t n = ws_close_encode(frame, code, (uint32_t)ws_rng_next(&w->rng));
+
+	if (client_send(w, c, frame, n) < 0)
+		return;
+	c->state = CLIENT_CLOSING;
+	heap_push(w, &c->client_ev, now_ns() + CLOSE_GRACE_NS);
 }
 
 /* ---- receiving -------------------------------------------------------- */
 
-static void account_echo(struct load_client *c, const struct message_id *id, int64_t now)
+static void account_echo(struct load_worker *w, struct load_client *c, const struct message_id *id,
+                         int64_t now)
 {
-	struct load_worker *w = c->w;
-	struct load_stats *s = &w->stats;
+	const struct load_plan *p = w->plan;
+	struct load_stats *s = &w->local;
 	struct sent_slot *slot = &c->window[id->seq % WINDOW];
-	int64_t sched = w->plan->send_ns + (int64_t)id->sched_us * NSEC_PER_USEC;
+	int64_t sched = p->send_ns + (int64_t)id->sched_us * NSEC_PER_USEC;
 	uint64_t corrected = now > sched ? (uint64_t)(now - sched) / NSEC_PER_USEC : 0;
-	bool in_window = slot->used && slot->seq == id->seq;
+	bool in_window = slot->tag == (uint32_t)(id->seq / WINDOW) + 1;
 
-	if (id->client != c->id || id->seq >= c->written || (in_window && !slot->outstanding)) {
+	if (id->client != c->id || id->seq >= c->written ||
+	    (in_window && !(slot->lag & SLOT_OUTSTANDING))) {
 		s->unexpected++; /* a duplicate, or an echo of something never sent */
 		return;
 	}
 	s->received++;
 	c->received++;
-	if (sched < measure_start(w))
+	if (in_window)
+		slot->lag &= ~SLOT_OUTSTANDING;
+	if (sched < p->measure_ns)
 		return;
 	s->measured_received++;
 	histogram_record(&s->corrected, corrected);
 	histogram_record(&s->interval, corrected);
-	if (in_window) {
-		slot->outstanding = false;
+	if (in_window)
 		histogram_record(&s->uncorrected,
-		                 corrected > slot->lag_us ? corrected - slot->lag_us : 0);
-	} else {
+		                 corrected > slot->lag ? corrected - slot->lag : 0);
+	else
 		s->uncorrected_missing++;
-	}
 }
 
-static void on_message(struct load_client *c, const uint8_t *buf, size_t len)
+static void on_message(struct load_worker *w, struct load_client *c, const struct ws_event *ev,
+                       int64_t now)
 {
-	struct load_worker *w = c->w;
 	const struct load_options *o = w->plan->opts;
+	enum ws_opcode op = o->type == MESSAGE_TEXT ? WS_OP_TEXT : WS_OP_BINARY;
 	struct message_id id;
-	int64_t now = now_ns();
-	bool binary = lws_frame_is_binary(c->wsi);
-	bool ok = len == o->size && binary == (o->type == MESSAGE_BINARY) &&
-	          message_verify(o->type, buf, len, w->plan->key, w->scratch, &id) == 0;
 
-	stats_lock(w);
-	w->stats.bytes_received += len;
-	if (ok) {
-		account_echo(c, &id, now);
+	w->local.bytes_received += ev->len;
+	if (!ev->oversized && ev->len == o->size && ev->opcode == op &&
+	    message_verify(o->type, ev->data, ev->len, w->plan->key, w->scratch, &id) == 0) {
+		account_echo(w, c, &id, now);
 	} else {
-		w->stats.corrupted++;
+		w->local.corrupted++;
 		c->received++;
 	}
-	stats_unlock(w);
 }
 
-static int on_receive(struct load_client *c, const void *in, size_t len)
+static void on_peer_close(struct load_worker *w, struct load_client *c, int code)
 {
-	struct load_worker *w = c->w;
-	bool first = lws_is_first_fragment(c->wsi), final = lws_is_final_fragment(c->wsi);
-	/* One byte more than an echo of ours is enough to know the message is
-	 * wrong; keeping more would let a server exhaust our memory with one
-	 * endless fragmented message. */
-	size_t limit = w->plan->opts->size + 1, keep;
-
-	if (first && final) {
-		on_message(c, in, len);
-		return 0;
-	}
-	if (first) {
-		c->rx_len = 0;
-		c->rx_dropped = 0;
-	}
-	keep = MIN(len, limit - c->rx_len);
-	if (c->rx_len + keep > c->rx_cap) {
-		size_t cap = MIN(MAX(c->rx_cap * 2, c->rx_len + keep), limit);
-		uint8_t *p = realloc(c->rx, cap);
-
-		if (!p)
-			return -1;
-		c->rx = p;
-		c->rx_cap = cap;
-	}
-	memcpy(c->rx + c->rx_len, in, keep);
-	c->rx_len += keep;
-	c->rx_dropped += len - keep;
-	if (final) {
-		/* A kept length of size + 1 is never an echo: counted corrupted. */
-		on_message(c, c->rx, c->rx_len);
-		if (c->rx_dropped) {
-			stats_lock(w);
-			w->stats.bytes_received += c->rx_dropped;
-			stats_unlock(w);
-		}
-		c->rx_len = 0;
-		c->rx_dropped = 0;
-	}
-	return 0;
-}
-
-static void on_peer_close(struct load_client *c, const uint8_t *in, size_t len)
-{
-	struct load_worker *w = c->w;
-	int code = len >= 2 ? (in[0] << 8) | in[1] : 1005;
-
-	if (c->closing)
+	if (c->state == CLIENT_CLOSING) {
+		/* The answer to our Close: the handshake is complete. */
+		client_done(w, c);
 		return;
-	stats_lock(w);
-	load_stats_count_code(w->stats.close_codes, code);
-	stats_unlock(w);
+	}
+	/* The server closes first: count its code, answer, and go. */
+	load_stats_count_code(w->local.close_codes, code);
+	if (!c->closing)
+		w->local.conn_dropped++;
+	c->closing = true;
+	if (code == WS_CLOSE_NO_STATUS)
+		code = WS_CLOSE_NORMAL;
+	send_close(w, c, code);
+	if (c->state != CLIENT_DONE)
+		client_done(w, c);
 }
 
-/* ---- the lws protocol -------------------------------------------------- */
-
-static int load_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                         size_t len)
+static void on_protocol_error(struct load_worker *w, struct load_client *c, int error)
 {
-	struct load_client *c = user;
+	log_debug("client %u: %s from the server; closing with 1002", c->id,
+	          error == -ENOMEM ? "out of memory" : "protocol error");
+	if (c->state == CLIENT_OPEN && !c->closing)
+		w->local.conn_dropped++;
+	c->closing = true;
+	send_close(w, c, error == -ENOMEM ? 1011 : WS_CLOSE_PROTOCOL_ERROR);
+	if (c->state != CLIENT_DONE)
+		client_done(w, c);
+}
 
-	switch (reason) {
-	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		if (c)
-			on_connection_error(c, wsi, in);
-		return 0;
-	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		c->wsi = wsi;
-		on_established(c);
-		return 0;
-	case LWS_CALLBACK_CLIENT_RECEIVE:
-		return on_receive(c, in, len);
-	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		return on_writeable(c);
-	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-		on_peer_close(c, in, len);
-		return 0;
-	case LWS_CALLBACK_CLIENT_CLOSED:
-		if (c)
-			on_closed(c);
-		return 0;
-	default:
-		return 0;
+/* Bytes read from an open (or closing) connection. Return: false when the
+ * connection is gone. */
+static bool consume_frames(struct load_worker *w, struct load_client *c, const uint8_t *buf,
+                           size_t len, int64_t now)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		struct ws_event ev;
+		ssize_t r = ws_parser_next(&c->ws.parser, buf + off, len - off, &ev);
+		uint8_t pong[WS_FRAME_HEADER_MAX + WS_CONTROL_MAX];
+
+		if (r < 0) {
+			on_protocol_error(w, c, (int)r);
+			return false;
+		}
+		off += (size_t)r;
+		switch (ev.type) {
+		case WS_EVENT_MESSAGE:
+			on_message(w, c, &ev, now);
+			break;
+		case WS_EVENT_PING:
+			/* Section 5.5.2. */
+			if (c->state == CLIENT_OPEN &&
+			    client_send(w, c, pong,
+			                ws_frame_encode(pong, WS_OP_PONG, ev.data, ev.len,
+			                                (uint32_t)ws_rng_next(&w->rng))) < 0)
+				return false;
+			break;
+		case WS_EVENT_CLOSE:
+			on_peer_close(w, c, ev.close_code);
+			return false;
+		case WS_EVENT_PONG:
+		case WS_EVENT_NONE:
+			break;
+		}
 	}
+	return true;
+}
+
+/* Bytes of the server's handshake response (and maybe frames after it). */
+static bool consume_handshake(struct load_worker *w, struct load_client *c, const uint8_t *buf,
+                              size_t len, int64_t now)
+{
+	ssize_t r = ws_handshake_parse(&c->ws.hs, buf, len);
+
+	if (r < 0) {
+		/* A reply that is not HTTP at all is no handshake rejection. */
+		connect_failed(w, c, c->ws.hs.status ? FAIL_HANDSHAKE : FAIL_OTHER, c->ws.hs.status,
+		               0);
+		return false;
+	}
+	if (!c->ws.hs.done)
+		return true;
+	on_established(w, c);
+	if (c->state != CLIENT_OPEN && c->state != CLIENT_CLOSING)
+		return false;
+	return consume_frames(w, c, buf + r, len - (size_t)r, now);
+}
+
+static void on_readable(struct load_worker *w, struct load_client *c)
+{
+	for (int i = 0; i < 4; i++) {
+		ssize_t n = read(c->fd, w->rx_buf, w->rx_size);
+		int64_t now;
+		bool alive;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			int error = n < 0 ? -errno : 0;
+
+			if (c->state == CLIENT_HANDSHAKE)
+				connect_failed(w, c, FAIL_OTHER, 0, error ? -error : ECONNRESET);
+			else
+				client_lost(w, c, error);
+			return;
+		}
+		/* Echoes are timed when their bytes reach us, not when parsed. */
+		now = now_ns();
+		if (c->state == CLIENT_HANDSHAKE)
+			alive = consume_handshake(w, c, w->rx_buf, (size_t)n, now);
+		else
+			alive = consume_frames(w, c, w->rx_buf, (size_t)n, now);
+		if (!alive || (size_t)n < w->rx_size)
+			return;
+	}
+}
+
+static void on_client_io(struct load_worker *w, struct load_client *c, uint32_t events)
+{
+	if (c->state == CLIENT_CONNECTING) {
+		on_connected(w, c);
+		return;
+	}
+	if (events & EPOLLOUT) {
+		on_writable(w, c);
+		if (c->state == CLIENT_DONE)
+			return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		on_readable(w, c);
 }
 
 /* ---- timetable --------------------------------------------------------- */
 
-static void handle_event(struct load_worker *w, struct load_event *e, int64_t now)
+/* The client's own timer: connect, retry, or a deadline, by state. */
+static void on_client_timer(struct load_worker *w, struct load_client *c)
 {
-	struct load_client *c = e->client;
-
-	if (e->kind == EVENT_CONNECT) {
+	switch (c->state) {
+	case CLIENT_IDLE:
 		if (!w->closing)
-			client_connect(c);
-		return;
+			client_connect(w, c);
+		break;
+	case CLIENT_CONNECTING:
+	case CLIENT_HANDSHAKE:
+		connect_failed(w, c, FAIL_TIMEOUT, 0, ETIMEDOUT);
+		break;
+	case CLIENT_CLOSING:
+		log_debug("client %u: no Close from the server in time", c->id);
+		client_done(w, c);
+		break;
+	default:
+		break;
 	}
-	/* A send event: every message whose time has come becomes due. */
-	do {
+}
+
+static void on_send_time(struct load_worker *w, struct load_client *c, int64_t now)
+{
+	/* Every message whose time has come becomes due. */
+	for (;;) {
+		int64_t at;
+
 		c->due++;
 		c->next_n++;
-	} while (send_time_ns(c, c->next_n) >= 0 && send_time_ns(c, c->next_n) <= now);
-	schedule_next_send(c);
+		at = send_time_ns(w, c, c->next_n);
+		if (at < 0) {
+			c->schedule_done = true;
+			break;
+		}
+		if (at > now) {
+			heap_push(w, &c->send_ev, at);
+			break;
+		}
+	}
 	if (c->state == CLIENT_OPEN && !c->closing)
-		flush_due(c);
+		send_due(w, c);
 }
 
 static uint64_t count_scheduled(const struct load_worker *w)
@@ -549,7 +867,8 @@ static bool all_echoes_back(const struct load_worker *w)
 	for (unsigned i = 0; i < w->n_clients; i++) {
 		const struct load_client *c = &w->clients[i];
 
-		if (c->state == CLIENT_CONNECTING || c->state == CLIENT_IDLE)
+		if (c->state == CLIENT_IDLE || c->state == CLIENT_CONNECTING ||
+		    c->state == CLIENT_HANDSHAKE)
 			return false;
 		if (c->state == CLIENT_OPEN && (c->received < c->written || c->written < c->due))
 			return false;
@@ -564,30 +883,45 @@ static void begin_closing(struct load_worker *w)
 		struct load_client *c = &w->clients[i];
 
 		c->closing = true;
-		if (c->state == CLIENT_OPEN)
-			lws_callback_on_writable(c->wsi);
-		if (c->state == CLIENT_IDLE) {
+		heap_remove(w, &c->send_ev);
+		if (c->state == CLIENT_OPEN) {
+			send_close(w, c, WS_CLOSE_NORMAL);
+		} else if (c->state == CLIENT_IDLE) {
 			/* Not connected yet (ramp-up or retry pending): give up. */
-			c->state = CLIENT_DONE;
-			w->open_clients--;
-			if (c->attempts) {
-				stats_lock(w);
-				w->stats.conn_failed++;
-				stats_unlock(w);
-			}
+			if (c->attempts)
+				w->local.conn_failed++;
+			client_done(w, c);
 		}
 	}
+}
+
+/* Adds the thread's statistics since the last publish into the shared
+ * copy and starts over: the only place the hot path's figures meet the lock. */
+static void publish(struct load_worker *w, uint64_t scheduled)
+{
+	struct load_stats *l = &w->local;
+	struct histogram *from[] = { &l->corrected, &l->uncorrected, &l->send_lag, &l->interval };
+	struct histogram *to[] = { &w->stats.corrected, &w->stats.uncorrected, &w->stats.send_lag,
+		                   &w->stats.interval };
+
+	pthread_mutex_lock(&w->lock);
+	load_stats_merge_counters(&w->stats, l);
+	for (size_t i = 0; i < ELEMENTSOF(from); i++)
+		if (from[i]->total)
+			histogram_merge(to[i], from[i]);
+	/* Gauges are set, not added. */
+	w->stats.connected = w->connected;
+	w->stats.scheduled = scheduled;
+	pthread_mutex_unlock(&w->lock);
+
+	load_stats_clear(l);
 }
 
 static void housekeeping(struct load_worker *w, int64_t now)
 {
 	const struct load_plan *p = w->plan;
-	uint64_t scheduled = count_scheduled(w);
 
 	w->last_housekeeping_ns = now;
-	stats_lock(w);
-	w->stats.scheduled = scheduled;
-	stats_unlock(w);
 	if (!w->closing) {
 		bool stop = atomic_load(&w->stop_requested);
 		bool drained = now >= p->send_end_ns && all_echoes_back(w);
@@ -595,91 +929,37 @@ static void housekeeping(struct load_worker *w, int64_t now)
 		if (stop || drained || now >= p->drain_end_ns)
 			begin_closing(w);
 	}
-	if (w->closing && (w->open_clients == 0 || now >= p->drain_end_ns + CLOSE_GRACE_NS)) {
+	publish(w, count_scheduled(w));
+	if (w->closing && (w->open_clients == 0 || now >= p->drain_end_ns + CLOSE_GRACE_NS))
 		w->exit_loop = true;
-		ev_break(w->loop, EVBREAK_ALL);
-	}
 }
 
 static void on_timer(struct load_worker *w)
 {
 	uint64_t expirations;
-	int64_t now = now_ns();
+	int64_t now;
 
 	if (read(w->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_error_errno(-errno, "timerfd read failed");
-	while (w->heap_len && w->heap[0]->at_ns <= now)
-		handle_event(w, heap_pop(w), now);
-	if (now - w->last_housekeeping_ns >= HOUSEKEEPING_NS)
-		housekeeping(w, now);
-	timer_arm(w);
+	w->timer_armed_ns = 0;
+	do {
+		now = now_ns();
+		while (w->heap_len && w->heap[0]->at_ns <= now) {
+			struct load_event *e = heap_pop(w);
+			struct load_client *c = client_of(e);
+
+			if (e->kind == EVENT_SEND)
+				on_send_time(w, c, now);
+			else
+				on_client_timer(w, c);
+		}
+		if (now - w->last_housekeeping_ns >= HOUSEKEEPING_NS)
+			housekeeping(w, now);
+		/* What fell due meanwhile is done now, not after another wakeup. */
+	} while (!w->exit_loop && next_deadline(w) <= now_ns());
 }
-
-static int timer_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                          size_t len)
-{
-	struct load_worker *w = lws_context_user(lws_get_context(wsi));
-
-	switch (reason) {
-	case LWS_CALLBACK_RAW_RX_FILE:
-		on_timer(w);
-		return 0;
-	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		/* load_worker_stop(): react now, not at the next tick. */
-		if (w && atomic_load(&w->stop_requested) && !w->closing)
-			housekeeping(w, now_ns());
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-static const struct lws_protocols load_protocols[] = {
-	{
-	    .name = "wsbench-load",
-	    .callback = load_callback,
-	    /* Echoes larger than this arrive in several callbacks. */
-	    .rx_buffer_size = 64 * 1024,
-	},
-	{
-	    .name = "wsbench-timer",
-	    .callback = timer_callback,
-	},
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
 
 /* ---- thread ------------------------------------------------------------- */
-
-static int worker_create_context(struct load_worker *w)
-{
-	struct lws_context_creation_info info;
-	lws_sock_file_fd_type fd;
-
-	void *foreign_loops[1];
-
-	w->loop = ev_loop_new(EVBACKEND_EPOLL);
-	if (!w->loop)
-		return -ENOMEM;
-	foreign_loops[0] = w->loop;
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.options = LWS_SERVER_OPTION_LIBEV;
-	info.foreign_loops = foreign_loops;
-	info.protocols = load_protocols;
-	info.user = w;
-	info.pt_serv_buf_size = 64 * 1024;
-	info.connect_timeout_secs = (unsigned)ceil(w->plan->opts->connect_timeout);
-	info.timeout_secs = (unsigned)ceil(w->plan->opts->connect_timeout);
-	w->context = lws_create_context(&info);
-	if (!w->context)
-		return -ENOMEM;
-	w->vhost = lws_get_vhost_by_name(w->context, "default");
-	fd.filefd = w->timer_fd;
-	if (!lws_adopt_descriptor_vhost(w->vhost, LWS_ADOPT_RAW_FILE_DESC, fd, "wsbench-timer",
-	                                NULL))
-		return -EIO;
-	return 0;
-}
 
 static int64_t thread_cpu_ns(void)
 {
@@ -689,64 +969,125 @@ static int64_t thread_cpu_ns(void)
 	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
+static int worker_loop(struct load_worker *w)
+{
+	struct epoll_event events[MAX_EVENTS];
+
+	while (!w->exit_loop) {
+		bool timer = false;
+		int n;
+
+		timer_arm(w);
+		n = epoll_wait(w->epoll_fd, events, MAX_EVENTS, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return log_error_errno(-errno, "epoll_wait failed");
+		}
+		for (int i = 0; i < n; i++) {
+			if (events[i].data.ptr == w)
+				timer = true;
+			else
+				on_client_io(w, events[i].data.ptr, events[i].events);
+		}
+		if (timer)
+			on_timer(w);
+	}
+	return 0;
+}
+
 static void *worker_main(void *userdata)
 {
 	struct load_worker *w = userdata;
 	int64_t cpu0 = thread_cpu_ns(), wall0 = now_ns();
-	int r;
 
-	r = worker_create_context(w);
-	if (r < 0) {
-		w->result = r;
-		goto out;
-	}
 	w->last_housekeeping_ns = now_ns();
-	timer_arm(w);
-	if (!w->exit_loop)
-		ev_run(w->loop, 0);
-out:
-	if (w->context)
-		lws_context_destroy(w->context);
-	w->context = NULL;
-	if (w->loop) {
-		/* Let lws's watchers finish stopping, as its libev examples do. */
-		ev_run(w->loop, EVRUN_NOWAIT);
-		ev_loop_destroy(w->loop);
-		w->loop = NULL;
-	}
-	stats_lock(w);
-	w->stats.scheduled = count_scheduled(w);
+	w->result = worker_loop(w);
+	for (unsigned i = 0; i < w->n_clients; i++)
+		if (w->clients[i].state != CLIENT_DONE)
+			client_done(w, &w->clients[i]);
+	publish(w, count_scheduled(w));
+	pthread_mutex_lock(&w->lock);
 	w->stats.connected = 0;
-	stats_unlock(w);
+	pthread_mutex_unlock(&w->lock);
 	w->cpu_ns = (uint64_t)(thread_cpu_ns() - cpu0);
 	w->wall_ns = (uint64_t)(now_ns() - wall0);
 	atomic_store(&w->finished, true);
 	return NULL;
 }
 
+static int parse_addr(const char *host, uint16_t port, struct load_addr *a)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&a->sa;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a->sa;
+
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+		a->len = sizeof(*in4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		a->len = sizeof(*in6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
 int load_worker_init(struct load_worker *w, unsigned index, const struct load_plan *plan,
                      unsigned first, unsigned step, unsigned total)
 {
 	const struct load_options *o = plan->opts;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
 	unsigned n = 0;
+	int r;
 
 	memset(w, 0, sizeof(*w));
 	w->index = index;
 	w->plan = plan;
-	w->timer_fd = -1;
+	w->epoll_fd = w->timer_fd = -1;
+	/* Clients due in the same tick are served in one wakeup. */
+	w->tick_ns = MAX((int64_t)llround(o->tick * 1e9), (int64_t)1);
 	pthread_mutex_init(&w->lock, NULL);
 	load_stats_init(&w->stats);
+	load_stats_init(&w->local);
+	ws_rng_seed(&w->rng);
+	r = parse_addr(o->host, o->port, &w->server);
+	if (r < 0)
+		return r;
+	snprintf(w->host_header, sizeof(w->host_header),
+	         w->server.sa.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", o->host, o->port);
+	if (plan->n_sources) {
+		w->sources = calloc(plan->n_sources, sizeof(*w->sources));
+		if (!w->sources)
+			return -ENOMEM;
+		for (unsigned i = 0; i < plan->n_sources; i++)
+			if (parse_addr(plan->sources[i], 0, &w->sources[i]) < 0)
+				return -EINVAL;
+	}
 	for (unsigned i = first; i < total; i += step)
 		n++;
 	w->clients = calloc(n ? n : 1, sizeof(*w->clients));
 	w->heap_cap = 2 * n + 1;
 	w->heap = calloc(w->heap_cap, sizeof(*w->heap));
-	w->tx_buf = malloc(LWS_PRE + o->size);
+	w->rx_size = RX_BUFFER;
+	w->rx_buf = malloc(w->rx_size);
+	w->tx_size =
+	    MAX((size_t)TX_BUFFER, strlen(o->path) + sizeof(w->host_header) + WS_REQUEST_EXTRA);
+	w->tx_buf = malloc(w->tx_size);
 	w->scratch = malloc(o->size + 1);
-	if (!w->clients || !w->heap || !w->tx_buf || !w->scratch)
+	if (!w->clients || !w->heap || !w->rx_buf || !w->tx_buf || !w->scratch)
 		return -ENOMEM;
 	w->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (w->timer_fd < 0)
+		return -errno;
+	w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->epoll_fd < 0)
+		return -errno;
+	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->timer_fd, &ev) < 0)
 		return -errno;
 	w->n_clients = n;
 	w->open_clients = n;
@@ -755,32 +1096,46 @@ int load_worker_init(struct load_worker *w, unsigned index, const struct load_pl
 		unsigned id = first + k * step;
 		int64_t at = plan->epoch_ns;
 
-		c->w = w;
 		c->id = id;
-		c->connect_ev = (struct load_event){ .kind = EVENT_CONNECT, .client = c };
-		c->send_ev = (struct load_event){ .kind = EVENT_SEND, .client = c };
+		c->fd = -1;
+		c->client_ev =
+		    (struct load_event){ .kind = EVENT_CLIENT, .heap_index = UINT32_MAX };
+		c->send_ev = (struct load_event){ .kind = EVENT_SEND, .heap_index = UINT32_MAX };
 		/* Ramp-up: connections spread evenly over the ramp. */
 		if (total > 0 && o->ramp_up > 0)
 			at += (int64_t)llround(o->ramp_up * 1e9 * id / total);
-		heap_push(w, &c->connect_ev, at);
-		schedule_next_send(c);
+		heap_push(w, &c->client_ev, at);
+		schedule_next_send(w, c);
 	}
 	return 0;
 }
 
 void load_worker_free(struct load_worker *w)
 {
-	for (unsigned i = 0; i < w->n_clients; i++)
-		free(w->clients[i].rx);
+	if (!w->plan)
+		return; /* never initialized */
+	for (unsigned i = 0; i < w->n_clients; i++) {
+		struct load_client *c = &w->clients[i];
+
+		if (c->fd >= 0)
+			close(c->fd);
+		free(c->out);
+		if (c->parser_active)
+			ws_parser_free(&c->ws.parser);
+	}
 	free(w->clients);
 	free(w->heap);
+	free(w->sources);
+	free(w->rx_buf);
 	free(w->tx_buf);
 	free(w->scratch);
 	if (w->timer_fd >= 0)
 		close(w->timer_fd);
+	if (w->epoll_fd >= 0)
+		close(w->epoll_fd);
 	pthread_mutex_destroy(&w->lock);
 	memset(w, 0, sizeof(*w));
-	w->timer_fd = -1;
+	w->epoll_fd = w->timer_fd = -1;
 }
 
 int load_worker_start(struct load_worker *w)
@@ -801,16 +1156,16 @@ void load_worker_join(struct load_worker *w)
 
 void load_worker_snapshot(struct load_worker *w, struct load_stats *to)
 {
-	stats_lock(w);
+	pthread_mutex_lock(&w->lock);
 	load_stats_merge(to, &w->stats);
-	stats_unlock(w);
+	pthread_mutex_unlock(&w->lock);
 }
 
 void load_worker_snapshot_interval(struct load_worker *w, struct load_stats *to)
 {
-	stats_lock(w);
+	pthread_mutex_lock(&w->lock);
 	load_stats_merge_counters(to, &w->stats);
 	histogram_merge(&to->interval, &w->stats.interval);
 	histogram_reset(&w->stats.interval);
-	stats_unlock(w);
+	pthread_mutex_unlock(&w->lock);
 }

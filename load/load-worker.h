@@ -1,29 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A wsbench-load worker: one thread, one client-only libwebsockets context
- * on its own libev loop (epoll; lws's poll backend costs O(connections) per
- * wakeup, and an open-loop client wakes for every message),
- * a share of the clients, and a timerfd that wakes it exactly when the next
- * connect or send is due (lws's own timers are millisecond-grained and spin
- * below 1 ms on the poll backend). Statistics are updated under the worker's
- * lock so the main thread can take snapshots.
+ * A wsbench-load worker: one thread, one epoll instance, a share of the
+ * clients, and a timerfd that wakes it exactly when the next connect, send
+ * or deadline is due. The WebSocket client side is ws-client.c over plain
+ * non-blocking sockets: every message due on a connection at a wakeup goes
+ * out in one write(), and every read is parsed where it landed. Statistics
+ * are kept per thread without a lock and published into the shared copy
+ * under the lock every 100 ms, for the main thread's snapshots.
  */
 #pragma once
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "load-options.h"
 #include "load-stats.h"
+#include "ws-client.h"
 
 struct load_client;
 struct load_event;
-struct lws_context;
-struct lws_vhost;
-struct ev_loop;
 
 /* The timetable all workers share (CLOCK_MONOTONIC ns). */
 struct load_plan {
@@ -38,29 +38,48 @@ struct load_plan {
 	unsigned n_sources;
 };
 
+/* An address to connect to or bind. */
+struct load_addr {
+	struct sockaddr_storage sa;
+	socklen_t len;
+};
+
 struct load_worker {
 	unsigned index;
 	const struct load_plan *plan;
 	pthread_t thread;
 
-	struct ev_loop *loop; /* libev (epoll): lws's poll backend scans every fd per wakeup */
-	struct lws_context *context;
-	struct lws_vhost *vhost;
+	int epoll_fd;
 	int timer_fd;
+	int64_t timer_armed_ns; /* the deadline the timerfd holds; 0: none */
+	int64_t tick_ns;        /* send times are rounded up to multiples of this */
+	struct ws_rng rng;      /* mask keys and handshake nonces */
+
+	struct load_addr server;
+	struct load_addr *sources; /* --source-addresses, parsed */
+	char host_header[80];      /* HOST:PORT, IPv6 in brackets */
 
 	struct load_client *clients; /* this worker's share */
 	unsigned n_clients;
-	struct load_event **heap;
+	struct load_event **heap; /* min-heap on the events' times */
 	unsigned heap_len, heap_cap;
 
-	uint8_t *tx_buf; /* LWS_PRE + message */
-	uint8_t *scratch;
-	unsigned open_clients; /* connecting or established */
+	uint8_t *rx_buf; /* every read lands here and is parsed in place */
+	size_t rx_size;
+	uint8_t *tx_buf; /* the frames due on one connection, written at once */
+	size_t tx_size;
+	uint8_t *scratch; /* message_verify()'s working space */
+
+	unsigned open_clients; /* not yet done: idle, connecting, open or closing */
+	unsigned connected;    /* open right now (a gauge, published as is) */
 	bool closing;
 	bool exit_loop;
 	int64_t last_housekeeping_ns;
 
-	pthread_mutex_t lock;
+	/* This thread's statistics since the last publish: no lock. */
+	struct load_stats local;
+
+	pthread_mutex_t lock; /* guards @stats */
 	struct load_stats stats;
 	atomic_bool stop_requested;
 	atomic_bool finished;
@@ -81,7 +100,7 @@ void load_worker_stop(struct load_worker *w);
 
 void load_worker_join(struct load_worker *w);
 
-/* Merges the worker's statistics into @to. Thread-safe. */
+/* Merges the worker's published statistics into @to. Thread-safe. */
 void load_worker_snapshot(struct load_worker *w, struct load_stats *to);
 
 /* The once-a-second snapshot: merges the counters and the interval

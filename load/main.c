@@ -6,7 +6,6 @@
  * progress output. It also runs the capacity search (--find-max-rate).
  */
 #include <errno.h>
-#include <libwebsockets.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -509,8 +508,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (r == LOAD_OPTIONS_VERSION) {
-		printf("wsbench-load %s (libwebsockets %s)\n", WSBENCH_VERSION,
-		       lws_get_library_version());
+		printf("wsbench-load %s\n", WSBENCH_VERSION);
 		return EXIT_OK;
 	}
 
@@ -530,8 +528,6 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* lws 4.1's logger formats into a static buffer: keep it quiet across threads. */
-	lws_set_log_level(LLL_ERR, log_lws_line);
 
 	if (opts.find_max_rate) {
 		status = find_max_rate(&opts);

@@ -93,6 +93,21 @@ static void test_warmup_extends_sending(void **state)
 	assert_true(o.warmup == 2.0);
 }
 
+static void test_tick(void **state)
+{
+	struct load_options o;
+	char err[512];
+
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/"), 0);
+	assert_true(o.tick == 0.001);
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --tick 250us"), 0);
+	assert_true(o.tick > 0.000249 && o.tick < 0.000251);
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --tick 0"), 0);
+	assert_true(o.tick == 0);
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --tick 2s"), -EINVAL);
+	assert_non_null(strstr(err, "--tick"));
+}
+
 static void test_sources(void **state)
 {
 	struct load_options o;
@@ -115,6 +130,7 @@ int main(void)
 		cmocka_unit_test(test_url_forms),
 		cmocka_unit_test(test_errors_name_the_flag),
 		cmocka_unit_test(test_warmup_extends_sending),
+		cmocka_unit_test(test_tick),
 		cmocka_unit_test(test_sources),
 	};
 

@@ -101,7 +101,11 @@ uint64_t histogram_percentile(const struct histogram *h, double percentile)
 		return h->min;
 	if (percentile > 100)
 		percentile = 100;
-	target = (uint64_t)ceil(percentile / 100.0 * (double)h->total);
+	/* The rank of the p-th percentile is ceil(p * total / 100). Multiply
+	 * first, and forgive rounding just above a whole rank: 99.9 / 100 *
+	 * 10000 is 9990.000000000002 in doubles, whose ceiling would take the
+	 * 9991st value where HdrHistogram (and the definition) take the 9990th. */
+	target = (uint64_t)ceil(percentile * (double)h->total / 100.0 - 1e-9);
 	if (target == 0)
 		target = 1;
 	for (size_t i = 0; i < HISTOGRAM_COUNTS_LEN; i++) {

@@ -180,6 +180,22 @@ static void test_decode_rejects_hostile_text(void **state)
 	free(h);
 }
 
+/* The p-th percentile is the ceil(p * n / 100)-th value: for the values
+ * 1..1000 (exact: below 2048), p99.9 is the 999th, not the 1000th, however
+ * 0.999 * 1000 rounds in doubles. */
+static void test_percentile_rank_is_exact(void **state)
+{
+	struct histogram *h = new_histogram();
+
+	for (uint64_t v = 1; v <= 1000; v++)
+		histogram_record(h, v);
+	assert_int_equal(histogram_percentile(h, 99.9), 999);
+	assert_int_equal(histogram_percentile(h, 99.91), 1000);
+	assert_int_equal(histogram_percentile(h, 10), 100);
+	assert_int_equal(histogram_percentile(h, 0.1), 1);
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_merge_equals_single),
 		cmocka_unit_test(test_encode_decode_round_trip),
 		cmocka_unit_test(test_decode_rejects_hostile_text),
+		cmocka_unit_test(test_percentile_rank_is_exact),
 	};
 
 	return cmocka_run_group_tests_name("histogram", tests, NULL, NULL);

@@ -4,10 +4,14 @@
 servers, and honesty checks against test servers that misbehave by a known
 amount and count what they did (tests/lib/faultserver.py)."""
 
+import base64
+import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -130,8 +134,151 @@ class Honesty(unittest.TestCase):
         self.assertEqual(rc, 3)
 
 
+class HandshakeServer:
+    """A TCP server on a thread that records each connection's source address
+    and answers the upgrade request with @answer(request) (None: say nothing
+    and hold the connection open), or hands the connection to
+    @session(conn, request)."""
+
+    def __init__(self, answer=None, session=None):
+        self.answer = answer
+        self.session = session
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.url = f"ws://127.0.0.1:{self.sock.getsockname()[1]}/"
+        self.peers = []
+        self.held = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def serve(self):
+        while True:
+            try:
+                conn, peer = self.sock.accept()
+            except OSError:
+                return
+            self.peers.append(peer[0])
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            if self.session:
+                self.session(conn, data.decode(errors="replace"))
+                conn.close()
+                continue
+            reply = self.answer(data.decode(errors="replace"))
+            if reply is None:
+                self.held.append(conn)
+                continue
+            conn.sendall(reply.encode())
+            conn.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+        for c in self.held:
+            c.close()
+
+
+def accept_for(request):
+    key = [line.split(":", 1)[1].strip() for line in request.split("\r\n")
+           if line.lower().startswith("sec-websocket-key:")][0]
+    digest = hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()
+    return base64.b64encode(digest).decode()
+
+
+def read_client_frame(conn):
+    """One masked frame from the client: (opcode, payload)."""
+    def exactly(n):
+        buf = b""
+        while len(buf) < n:
+            chunk = conn.recv(n - len(buf))
+            if not chunk:
+                raise ConnectionError("closed")
+            buf += chunk
+        return buf
+    b0, b1 = exactly(2)
+    assert b1 & 0x80, "client frames are masked"
+    n = b1 & 0x7F
+    if n == 126:
+        n = int.from_bytes(exactly(2), "big")
+    elif n == 127:
+        n = int.from_bytes(exactly(8), "big")
+    key = exactly(4)
+    data = bytes(c ^ key[i % 4] for i, c in enumerate(exactly(n)))
+    return b0 & 0x0F, data
+
+
 class Failures(unittest.TestCase):
     """A server that is down, refuses or dies: errors counted, no hang."""
+
+    def test_handshake_rejected_with_status(self):
+        with HandshakeServer(lambda req: "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"
+                             ) as srv:
+            rc, r, err = run_load(srv.url, "--clients", 3, "--duration", 1, "--retries", 1)
+        c = connections(r)
+        self.assertEqual(c["attempted"], 6)
+        self.assertEqual(c["handshake_rejected"], 6)
+        self.assertEqual(c["http_status"], {"403": 6})
+        self.assertEqual(c["failed"], 3)
+        self.assertEqual(rc, 3)
+
+    def test_bad_accept_key_is_a_rejected_101(self):
+        def answer(req):
+            return ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Accept: "
+                    + accept_for(req)[::-1] + "\r\n\r\n")
+        with HandshakeServer(answer) as srv:
+            rc, r, err = run_load(srv.url, "--clients", 2, "--duration", 1, "--retries", 0)
+        c = connections(r)
+        self.assertEqual(c["established"], 0)
+        self.assertEqual(c["http_status"], {"101": 2})
+
+    def test_ping_answered_and_server_close_counted(self):
+        seen = []
+
+        def session(conn, req):
+            conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                          "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept_for(req)
+                          + "\r\n\r\n").encode() + b"\x89\x02hi")
+            op, data = read_client_frame(conn)
+            while op != 0xA:  # echoes of ours may come first
+                op, data = read_client_frame(conn)
+            seen.append(("pong", data))
+            conn.sendall(b"\x88\x02\x0f\xa0")  # Close 4000
+            op, data = read_client_frame(conn)
+            while op != 0x8:
+                op, data = read_client_frame(conn)
+            seen.append(("close", int.from_bytes(data[:2], "big")))
+
+        with HandshakeServer(session=session) as srv:
+            rc, r, err = run_load(srv.url, "--clients", 1, "--duration", 1, "--retries", 0)
+        self.assertEqual(seen, [("pong", b"hi"), ("close", 4000)])
+        c = connections(r)
+        self.assertEqual(c["closed_by_peer"], {"4000": 1})
+        self.assertEqual(c["dropped"], 1)
+
+    def test_silent_server_times_out(self):
+        with HandshakeServer(lambda req: None) as srv:
+            t0 = time.monotonic()
+            rc, r, err = run_load(srv.url, "--clients", 2, "--duration", 1, "--retries", 0,
+                                  "--connect-timeout", "0.5")
+        c = connections(r)
+        self.assertEqual(c["timeout"], 2)
+        self.assertEqual(c["failed"], 2)
+        self.assertLess(time.monotonic() - t0, 15)
+
+    def test_source_addresses_are_bound(self):
+        with HandshakeServer(lambda req: "HTTP/1.1 503 Busy\r\n\r\n") as srv:
+            run_load(srv.url, "--clients", 4, "--duration", 0.5, "--retries", 0,
+                     "--source-addresses", "127.0.0.2,127.0.0.3")
+            peers = sorted(srv.peers)
+        self.assertEqual(peers, ["127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.0.3"])
 
     def test_nothing_listening(self):
         import socket
@@ -215,6 +362,7 @@ class Output(unittest.TestCase):
         self.assertEqual(messages(r)["sent"], 50)
         self.assertEqual(r["latency"]["corrected"]["count"], 40)
         self.assertIn("client_limited", r["client"])
+        self.assertEqual(r["config"]["tick_ms"], 1.0)
 
     def test_find_max_rate(self):
         with servers.ServerProcess("c-lws") as srv:

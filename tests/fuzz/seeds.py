@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes the seed inputs of the fuzz harnesses into corpus/NAME/seed-*.
+
+The seeds come from the unit, config and integration tests (the frames,
+responses, histograms, configurations and command lines they use), put in
+each harness's input layout (see the comment at the top of each
+fuzz-NAME.c). Run it after changing a layout; it rewrites only seed-* files,
+the rest of corpus/NAME is what fuzzing found (bench/fuzz --merge).
+"""
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def cuts(*offsets):
+    """The cut list of fuzz.h: a count, then two bytes per cut."""
+    return bytes([len(offsets)]) + b"".join(struct.pack("<H", o) for o in offsets)
+
+
+def frame(opcode, payload=b"", fin=True, mask=None, rsv=0, length=None):
+    """One RFC 6455 frame; @length overrides the length field."""
+    n = len(payload) if length is None else length
+    b0 = (0x80 if fin else 0) | rsv << 4 | opcode
+    m = 0x80 if mask is not None else 0
+    if n < 126:
+        head = bytes([b0, m | n])
+    elif n < 65536:
+        head = bytes([b0, m | 126]) + struct.pack(">H", n)
+    else:
+        head = bytes([b0, m | 127]) + struct.pack(">Q", n)
+    if mask is not None:
+        head += mask
+        payload = bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+    return head + payload
+
+
+REQUEST = (b"GET / HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nUpgrade: websocket\r\n"
+           b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+           b"Sec-WebSocket-Version: 13\r\n\r\n")
+RESPONSE = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+K = b"\x01\x02\x03\x04"
+
+
+def frame_guard():
+    # flags: bit 0 outbound, bit 1 start after the HTTP head
+    client = (REQUEST + frame(1, b"hello", mask=K) + frame(9, b"ping", mask=K) +
+              frame(2, b"x" * 126, mask=K) + frame(1, b"ab", fin=False, mask=K) +
+              frame(0, b"cd", mask=K) + frame(8, b"\x03\xe8", mask=K))
+    server = (RESPONSE + frame(1, b"hello") + frame(10, b"ping") + frame(2, b"y" * 300) +
+              frame(8, b"\x03\xe8bye") + frame(1, b"after the close"))
+    return {
+        "client": b"\x00" + cuts(3, 60, 150) + client,
+        "client-unmasked": b"\x00" + cuts() + REQUEST + frame(1, b"a", mask=K) + frame(9, b"x"),
+        "client-pings": b"\x02" + cuts(7) + frame(9, b"", mask=K) * 3 + frame(1, b"z", mask=K),
+        "client-64bit": b"\x02" + cuts(2, 20) + frame(2, b"", mask=K, length=1 << 63),
+        "server": b"\x01" + cuts(1, 2, 170) + server,
+        "server-close-1002": b"\x03" + cuts() + frame(8, b"\x03\xea") + frame(1, b"late"),
+    }
+
+
+def ws_client():
+    # flags: bit 0 handshake first, bit 1 binary, bit 2 structured; then the size byte
+    text = frame(1, b'{"c":1,"s":2,"t":3,"p":"AAAAAAAAAAAA"}')
+    raw = {
+        "handshake": b"\x01\x00" + cuts(40, 130) + RESPONSE + text + frame(9, b"hi") +
+        frame(8, b"\x03\xe8"),
+        "handshake-refused": b"\x01\x00" + cuts() + b"HTTP/1.1 403 Forbidden\r\n\r\n",
+        "handshake-not-http": b"\x01\x00" + cuts() + b"SSH-2.0-OpenSSH_9.2\r\n",
+        "handshake-extension": b"\x01\x00" + cuts(5) + RESPONSE[:-2] +
+        b"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+        "fragments": b"\x00\x10" + cuts(1, 3, 9) + frame(1, b"abc", fin=False) +
+        frame(10, b"") + frame(0, b"def", fin=False) + frame(0, b"ghi") + frame(2, b"z" * 300),
+        "masked": b"\x00\x00" + cuts() + frame(1, b"masked", mask=K),
+        "length-2-63": b"\x00\x00" + cuts(3) + frame(2, b"", length=1 << 63),
+        "length-2-63-minus-1": b"\x00\x90" + cuts(3) + frame(2, b"abc", length=(1 << 63) - 1),
+        "rsv": b"\x00\x00" + cuts() + frame(1, b"a", rsv=4),
+        "control-long": b"\x00\x00" + cuts() + frame(9, b"p" * 126),
+        "control-fragmented": b"\x00\x00" + cuts() + frame(9, b"p", fin=False),
+        "close-1-byte": b"\x00\x00" + cuts() + frame(8, b"\x03"),
+        "close-999": b"\x00\x00" + cuts() + frame(8, b"\x03\xe7"),
+        "continuation-alone": b"\x00\x00" + cuts() + frame(0, b"x"),
+        "opcode-3": b"\x00\x00" + cuts() + frame(3, b"x"),
+        "oversized": b"\x00\x00" + cuts(100) + frame(2, b"q" * 1000),
+    }
+    # Structured: op bytes (kind = op % 8), each followed by client, seq (2),
+    # sched (3) and the kind's own bytes.
+    ident = b"\x07\x02\x00\x10\x00\x00"
+    ops = (b"\x00" + ident + b"\x38" + ident + b"\x01" + ident + b"\x05\x00\x41" +
+           b"\x02" + ident + b"\x03" + b"\x03" + ident + b"\x04" + ident + b"\x10" +
+           b"\x05" + ident + b"\x00" + b"\x06" + ident + b"\xe8\x03")
+    raw["structured-text"] = b"\x04\x02" + cuts(5, 90, 200) + ops
+    raw["structured-binary"] = b"\x06\x40" + cuts(1) + ops
+    return raw
+
+
+def histogram():
+    # mode byte: even decodes text, odd records (shift, value, count) triples
+    texts = {
+        "empty": "hdr1 0 0 0 0 0 0",
+        "one": "hdr1 1 1 1 0 1 1 1:1",
+        "spread": "hdr1 6 100 5000000 0 5011100 25000000010000 100:2 2100:1 11000:3",
+        "overflow": "hdr1 2 3600000000 3600000000 2 7200000000 2.592e+19 23551:2",
+        "rounding": "hdr1 3 7 9 0 24.000000000000004 194 7:1 8:1 9:1",
+        # from the unit tests: refused
+        "negative": "hdr1 -1 1 1 0 1 1 1:-1",
+        "wraps": "hdr1 1 1 1 0 1 1 1:2 2:18446744073709551615",
+        "nan": "hdr1 1 1 1 0 nan 1 1:1",
+        "order": "hdr1 2 1 2 0 3 5 2:1 1:1",
+        "trailing-space": "hdr1 1 1 1 0 1 1 1:1 ",
+        # test_daemon.py's largest result histogram, counts that wrap
+        "daemon-wrap": "hdr1 %d 1 3600000000 0 1 1" % (23552 * 8640000000000000 % 2**64),
+    }
+    seeds = {"text-" + k: b"\x00" + v.encode() for k, v in texts.items()}
+
+    def rec(shift, value, count):
+        return bytes([shift]) + struct.pack("<QH", value, count)
+    seeds["records"] = b"\x01" + rec(0, 1, 1) + rec(0, 2047, 3) + rec(0x80, 2048, 1) + \
+        rec(0x80 | 40, 1 << 60, 100) + rec(0, 3600000001, 2) + rec(5, 12345678, 65535)
+    seeds["records-empty-b"] = b"\x01" + rec(0, 1000, 7) + rec(0, 1001, 0)
+    return seeds
+
+
+HARNESSES = {
+    "frame-guard": frame_guard,
+    "ws-client": ws_client,
+    "histogram": histogram,
+}
+
+
+def main():
+    names = sys.argv[1:] or list(HARNESSES)
+    for name in names:
+        d = os.path.join(HERE, "corpus", name)
+        os.makedirs(d, exist_ok=True)
+        for f in os.listdir(d):
+            if f.startswith("seed-"):
+                os.unlink(os.path.join(d, f))
+        seeds = HARNESSES[name]()
+        for seed, data in seeds.items():
+            with open(os.path.join(d, "seed-" + seed), "wb") as f:
+                f.write(data)
+        print(f"{name}: {len(seeds)} seeds")
+
+
+if __name__ == "__main__":
+    main()

@@ -103,6 +103,20 @@ static int check_cancel(sd_bus_message *msg, const struct run *run, sd_bus_error
 
 /* ---- helpers -------------------------------------------------------------- */
 
+/* A run's object path: WSBENCH_RUN_PATH_PREFIX/<id> (ids are
+ * "<stamp>_<number>", valid path elements). */
+struct run_path {
+	char s[sizeof(WSBENCH_RUN_PATH_PREFIX) + 64];
+};
+
+static struct run_path run_path(const struct run *r)
+{
+	struct run_path p;
+
+	snprintf(p.s, sizeof(p.s), "%s/%s", WSBENCH_RUN_PATH_PREFIX, r->id);
+	return p;
+}
+
 static int append_sv_string(sd_bus_message *m, const char *key, const char *value)
 {
 	return sd_bus_message_append(m, "{sv}", key, "s", value ? value : "");
@@ -396,15 +410,12 @@ static int method_start_run(sd_bus_message *msg, void *userdata, sd_bus_error *e
 		                      "%u runs are already waiting (daemon.max_queued_runs)",
 		                      manager_queued(m));
 	if (r >= 0)
-		r = run_new(m, server, &s, applied, &caller, &run);
+		r = manager_add_run(m, server, &s, applied, caller.uid, caller.name, &run);
 	scenario_free(&s);
 	caller_done(&caller);
 	if (r < 0)
 		return r;
-	r = manager_add_run(m, run);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(msg, "so", run->id, run->object_path);
+	return sd_bus_reply_method_return(msg, "so", run->id, run_path(run).s);
 }
 
 static int method_cancel_run(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -453,7 +464,7 @@ static int method_list_runs(sd_bus_message *msg, void *userdata, sd_bus_error *e
 		struct run *live = manager_find_run(m, e->id);
 
 		r = append_run_row(reply, e->id, e->scenario, e->server, e->state, e->path,
-		                   live ? live->object_path : "/");
+		                   live ? run_path(live).s : "/");
 	}
 	for (size_t i = 0; r >= 0 && i < m->n_runs; i++) {
 		struct run *run = m->runs[i];
@@ -462,7 +473,7 @@ static int method_list_runs(sd_bus_message *msg, void *userdata, sd_bus_error *e
 			continue;
 		r = append_run_row(reply, run->id, run->scenario.name, run->server->name,
 		                   run_state_to_string(run->state), run->report_path,
-		                   run->object_path);
+		                   run_path(run).s);
 	}
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
@@ -678,7 +689,7 @@ static int run_enumerate(sd_bus *bus, const char *path, void *userdata, char ***
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->n_runs; i++)
-		v[i] = strdup(m->runs[i]->object_path);
+		v[i] = strdup(run_path(m->runs[i]).s);
 	*nodes = v;
 	return 0;
 }
@@ -707,34 +718,28 @@ int bus_setup(struct manager *m)
 	return 0;
 }
 
-void bus_run_changed(struct run *r)
+void bus_run_changed(struct manager *m, const struct run *r)
 {
-	struct manager *m = r->manager;
-
 	if (!m->bus)
 		return;
-	sd_bus_emit_properties_changed(m->bus, r->object_path, WSBENCH_RUN_IFACE, "State",
+	sd_bus_emit_properties_changed(m->bus, run_path(r).s, WSBENCH_RUN_IFACE, "State",
 	                               "Progress", "ElapsedSeconds", "ClientsConnected",
 	                               "MessagesSent", "MessagesReceived", "Rate", "LatencyP99Ms",
 	                               "Errors", "ReportPath", "FailureReason", NULL);
 }
 
-void bus_run_started(struct run *r)
+void bus_run_started(struct manager *m, const struct run *r)
 {
-	struct manager *m = r->manager;
-
 	if (!m->bus)
 		return;
 	sd_bus_emit_signal(m->bus, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE, "RunStarted", "so",
-	                   r->id, r->object_path);
+	                   r->id, run_path(r).s);
 	sd_bus_emit_properties_changed(m->bus, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE,
 	                               "ActiveRun", "QueuedRuns", NULL);
 }
 
-void bus_run_finished(struct run *r)
+void bus_run_finished(struct manager *m, const struct run *r)
 {
-	struct manager *m = r->manager;
-
 	if (!m->bus)
 		return;
 	sd_bus_emit_signal(m->bus, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE, "RunFinished",

@@ -12,6 +12,7 @@ struct run;
 int bus_setup(struct manager *m);
 
 /* PropertiesChanged for a run's live figures and state. */
-void bus_run_changed(struct run *r);
-void bus_run_started(struct run *r);
-void bus_run_finished(struct run *r);
+void bus_run_changed(struct manager *m, const struct run *r);
+/* RunStarted, RunFinished, and the manager's ActiveRun and QueuedRuns. */
+void bus_run_started(struct manager *m, const struct run *r);
+void bus_run_finished(struct manager *m, const struct run *r);

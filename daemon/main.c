@@ -21,8 +21,6 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
-#include "report.h"
-#include "run.h"
 #include "wsbench-config.h"
 
 enum bus_kind { BUS_SYSTEM, BUS_USER, BUS_ADDRESS };
@@ -160,17 +158,7 @@ static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *
 	struct manager *m = userdata;
 
 	log_info("received %s: stopping", strsignal((int)si->ssi_signo));
-	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
-	m->stopping = true;
-	/* Queued runs are dropped; the active one is cancelled and its report
-	 * written before we exit (manager_run_done() ends the loop). */
-	for (size_t i = 0; i < m->n_runs; i++)
-		if (m->runs[i]->state == RUN_QUEUED)
-			run_cancel(m->runs[i]);
-	if (m->active)
-		run_cancel(m->active);
-	else
-		sd_event_exit(m->event, 0);
+	manager_stop(m);
 	return 0;
 }
 

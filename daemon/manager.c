@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The manager (see manager.h): configuration transactions, the run queue and
- * status notifications.
+ * The manager (see manager.h): configuration transactions, the run queue,
+ * the runs' observer (reports, bus signals, the next run) and status
+ * notifications.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 
 #include "bus.h"
 #include "clock.h"
 #include "log.h"
+#include "macro.h"
 #include "manager.h"
 #include "report.h"
 #include "run.h"
@@ -59,7 +62,7 @@ int manager_reload(struct manager *m, char **error)
 	struct report_store *store = NULL;
 	int r;
 
-	sd_notify(0, "RELOADING=1\nSTATUS=Reloading configuration");
+	manager_notify(m, "RELOADING=1", "Reloading configuration");
 	r = config_load(m->config_path, &c, &errors);
 	if (r < 0) {
 		*error = errors.n ? config_errors_join(&errors) : strdup(strerror(-r));
@@ -123,23 +126,19 @@ struct run *manager_find_run(struct manager *m, const char *id)
 	return NULL;
 }
 
-/* An ended run may go once its release has run (it no longer owns anything
- * an event source could still call back into). */
-static bool prunable(const struct run *r)
-{
-	return run_is_final(r) && !r->release_source;
-}
-
-void manager_prune_runs(struct manager *m)
+/* Drops the oldest ended runs beyond MANAGER_KEEP_ENDED from memory; only
+ * those that have released their processes (nothing of them can call back
+ * any more), so the run that has just ended stays until the next time. */
+static void prune_runs(struct manager *m)
 {
 	size_t ended = 0, kept = 0;
 
 	for (size_t i = 0; i < m->n_runs; i++)
-		ended += prunable(m->runs[i]);
+		ended += run_is_final(m->runs[i]);
 	for (size_t i = 0; i < m->n_runs; i++) {
 		struct run *r = m->runs[i];
 
-		if (ended > MANAGER_KEEP_ENDED && prunable(r)) {
+		if (ended > MANAGER_KEEP_ENDED && run_released(r)) {
 			run_free(r); /* oldest first */
 			ended--;
 			continue;
@@ -162,34 +161,128 @@ static void start_next(struct manager *m)
 	manager_notify_status(m);
 }
 
-int manager_add_run(struct manager *m, struct run *r)
-{
-	struct run **grown = realloc(m->runs, (m->n_runs + 1) * sizeof(*grown));
+/* ---- the runs' observer ------------------------------------------------- */
 
-	if (!grown) {
-		run_free(r);
-		return -ENOMEM;
-	}
-	m->runs = grown;
-	m->runs[m->n_runs++] = r;
-	log_info("run %s queued: scenario %s, server %s%s%s", r->id, r->scenario.name,
-	         r->server->name, r->overrides[0] ? ", overrides " : "", r->overrides);
-	start_next(m);
-	return 0;
+static void on_run_changed(struct run *r, void *userdata)
+{
+	struct manager *m = userdata;
+
+	bus_run_changed(m, r);
+	manager_notify_status(m);
 }
 
-void manager_run_done(struct manager *m, struct run *r)
+static void on_run_started(struct run *r, void *userdata)
 {
+	bus_run_started(userdata, r);
+}
+
+/* The report records the run's final state. A failure (directory gone or not
+ * writable, disk full) becomes the run's failure reason. */
+static void store_report(struct manager *m, struct run *r)
+{
+	int k = report_store_write(m->reports, r, r->config->daemon.keep_reports, &r->report_path);
+
+	if (k < 0)
+		run_report_failed(r, m->reports->dir, k);
+}
+
+static void on_run_finished(struct run *r, void *userdata)
+{
+	struct manager *m = userdata;
+
+	/* A run that never started leaves nothing to report. */
+	if (run_was_started(r))
+		store_report(m, r);
+	on_run_changed(r, m);
+	bus_run_finished(m, r);
 	if (m->active == r)
 		m->active = NULL;
 	start_next(m);
+	/* Not while stopping: manager_stop() walks the runs, cancelling them,
+	 * and the daemon exits anyway. */
+	if (!m->stopping)
+		prune_runs(m);
 	if (m->stopping && !m->active)
 		sd_event_exit(m->event, 0);
 }
 
+static const struct run_ops run_ops = {
+	.changed = on_run_changed,
+	.started = on_run_started,
+	.finished = on_run_finished,
+};
+
+/* "<UTC second>_<number>". */
+static int make_id(struct manager *m, char **ret)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	return asprintf(ret, "%s_%u", stamp, ++m->run_counter) < 0 ? -ENOMEM : 0;
+}
+
+int manager_add_run(struct manager *m, const struct server_config *server,
+                    const struct scenario_config *scenario, const char *overrides, uid_t owner_uid,
+                    const char *owner, struct run **ret)
+{
+	const struct run_env env = { .event = m->event, .tools = &m->tools };
+	_cleanup_free_ char *id = NULL;
+	struct run **grown, *r;
+	int k;
+
+	grown = realloc(m->runs, (m->n_runs + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	m->runs = grown;
+	k = make_id(m, &id);
+	if (k < 0)
+		return k;
+	k = run_new(&env,
+	            &(const struct run_request){ .id = id,
+	                                         .config = m->config,
+	                                         .server = server,
+	                                         .scenario = scenario,
+	                                         .overrides = overrides,
+	                                         .owner_uid = owner_uid,
+	                                         .owner = owner },
+	            &run_ops, m, &r);
+	if (k < 0)
+		return k;
+	m->runs[m->n_runs++] = r;
+	log_info("run %s queued: scenario %s, server %s%s%s", r->id, r->scenario.name,
+	         r->server->name, r->overrides[0] ? ", overrides " : "", r->overrides);
+	*ret = r;
+	start_next(m);
+	return 0;
+}
+
+void manager_stop(struct manager *m)
+{
+	manager_notify(m, "STOPPING=1", "Stopping");
+	m->stopping = true;
+	/* Queued runs are dropped; the active one is cancelled and its report
+	 * written before we exit (on_run_finished() ends the loop). */
+	for (size_t i = 0; i < m->n_runs; i++)
+		if (m->runs[i]->state == RUN_QUEUED)
+			run_cancel(m->runs[i]);
+	if (m->active)
+		run_cancel(m->active);
+	else
+		sd_event_exit(m->event, 0);
+}
+
+void manager_notify(struct manager *m, const char *state, const char *status)
+{
+	sd_notifyf(0, "%s\nSTATUS=%s", state, status);
+	m->status[0] = '\0'; /* the next manager_notify_status() is news again */
+}
+
 void manager_notify_status(struct manager *m)
 {
-	char status[256];
+	char status[sizeof(m->status)];
 
 	if (m->active)
 		snprintf(status, sizeof(status), "STATUS=Run %s: %s on %s, %s, %u queued",
@@ -199,5 +292,9 @@ void manager_notify_status(struct manager *m)
 		snprintf(status, sizeof(status), "STATUS=Idle, %zu scenarios, %zu servers",
 		         m->config ? m->config->n_scenarios : 0,
 		         m->config ? m->config->n_servers : 0);
+	/* Runs report their figures once a second; the status changes less. */
+	if (strcmp(status, m->status) == 0)
+		return;
+	memcpy(m->status, status, sizeof(status));
 	sd_notify(0, status);
 }

@@ -11,21 +11,14 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "run.h"
 
-struct run;
 struct report_store;
 
 /* Ended runs kept in memory, their Run objects still answering status and
  * wait; older ones are served from the report directory (ListRuns,
  * GetReport). More than max_queued_runs + 1 would ever need at once. */
 #define MANAGER_KEEP_ENDED 64
-
-/* Where the programs a run starts live. */
-struct tool_paths {
-	char *echo;        /* wsbench-echo */
-	char *load;        /* wsbench-load */
-	char *servers_dir; /* reference servers, for "{servers_dir}" in commands */
-};
 
 struct manager {
 	sd_event *event;
@@ -43,6 +36,7 @@ struct manager {
 
 	sd_event_source *watchdog_timer;
 	uint64_t watchdog_usec;
+	char status[256]; /* the last STATUS= sent by manager_notify_status() */
 };
 
 int manager_new(sd_event *event, const char *config_path, struct manager **ret);
@@ -55,20 +49,29 @@ struct manager *manager_free(struct manager *m);
  */
 int manager_reload(struct manager *m, char **error);
 
-/* Queues a run; starts it if nothing is active. Return: 0 or negative errno. */
-int manager_add_run(struct manager *m, struct run *r);
+/**
+ * manager_add_run() - queue a run of @scenario on @server for @owner; it
+ * starts at once if nothing is active. The manager is the run's observer:
+ * it stores the report, emits the bus signals and starts the next run.
+ * @overrides: what the caller overrode, for the report.
+ * Return: 0 with the run in *@ret, or a negative errno.
+ */
+int manager_add_run(struct manager *m, const struct server_config *server,
+                    const struct scenario_config *scenario, const char *overrides, uid_t owner_uid,
+                    const char *owner, struct run **ret);
 
-/* Called by a run when it reaches a final state: starts the next one. */
-void manager_run_done(struct manager *m, struct run *r);
-
-/* Called by a run when it has released its processes: drops the oldest
- * ended runs beyond MANAGER_KEEP_ENDED from memory. */
-void manager_prune_runs(struct manager *m);
+/* SIGTERM: no new runs; the queued ones are dropped, the active one is
+ * cancelled and its report written, then the event loop exits. */
+void manager_stop(struct manager *m);
 
 struct run *manager_find_run(struct manager *m, const char *id);
 
 /* Number of runs waiting. */
 unsigned manager_queued(const struct manager *m);
 
-/* sd_notify STATUS= line describing what the daemon does now. */
+/* sd_notify STATUS= line describing what the daemon does now (sent when it
+ * differs from the last one). */
 void manager_notify_status(struct manager *m);
+
+/* sd_notify @state (e.g. "RELOADING=1") with STATUS=@status. */
+void manager_notify(struct manager *m, const char *state, const char *status);

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "access.h"
-#include "bus.h"
 #include "child.h"
 #include "clock.h"
 #include "log.h"
 #include "macro.h"
-#include "manager.h"
 #include "procstat.h"
 #include "progress.h"
-#include "report.h"
 #include "run.h"
 #include "wsbench-dbus.h"
 
@@ -51,8 +48,8 @@ static void set_state(struct run *r, enum run_state s)
 		return;
 	log_info("run %s: %s -> %s", r->id, run_state_to_string(r->state), run_state_to_string(s));
 	r->state = s;
-	bus_run_changed(r);
-	manager_notify_status(r->manager);
+	if (!run_is_final(r)) /* the end is announced by ops->finished */
+		r->ops->changed(r, r->userdata);
 }
 
 /* Cancelled or failed: nothing may start any more (a late READY line, a
@@ -84,39 +81,25 @@ _printf_(2, 3) static void fail(struct run *r, const char *fmt, ...)
 	begin_stopping(r);
 }
 
-/* ---- ids ------------------------------------------------------------------ */
-
-static char *make_id(struct manager *m)
-{
-	char stamp[32], *id;
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if (asprintf(&id, "%s_%u", stamp, ++m->run_counter) < 0)
-		return NULL;
-	return id;
-}
-
-int run_new(struct manager *m, const struct server_config *server,
-            const struct scenario_config *scenario, const char *overrides,
-            const struct caller *requester, struct run **ret)
+int run_new(const struct run_env *env, const struct run_request *req, const struct run_ops *ops,
+            void *userdata, struct run **ret)
 {
 	struct run *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return -ENOMEM;
-	r->manager = m;
-	r->config = config_ref(m->config);
-	r->server = server;
+	r->env = *env;
+	r->ops = ops;
+	r->userdata = userdata;
+	r->config = config_ref(req->config);
+	r->server = req->server;
 	r->state = RUN_QUEUED;
-	r->id = make_id(m);
-	r->overrides = strdup(overrides ? overrides : "");
-	r->owner_uid = requester->uid;
-	r->owner = strdup(requester->name);
-	if (!r->id || !r->overrides || !r->owner || scenario_copy(&r->scenario, scenario) < 0 ||
-	    asprintf(&r->object_path, "%s/%s", WSBENCH_RUN_PATH_PREFIX, r->id) < 0) {
+	r->id = strdup(req->id);
+	r->overrides = strdup(req->overrides ? req->overrides : "");
+	r->owner_uid = req->owner_uid;
+	r->owner = strdup(req->owner);
+	if (!r->id || !r->overrides || !r->owner ||
+	    scenario_copy(&r->scenario, req->scenario) < 0) {
 		run_free(r);
 		return -ENOMEM;
 	}
@@ -151,7 +134,6 @@ struct run *run_free(struct run *r)
 	scenario_free(&r->scenario);
 	config_unref(r->config);
 	free(r->id);
-	free(r->object_path);
 	free(r->overrides);
 	free(r->owner);
 	free(r->failure);
@@ -163,35 +145,22 @@ struct run *run_free(struct run *r)
 
 /* ---- finishing --------------------------------------------------------- */
 
-/* Writes the report, which records @final as the run's state. A failure
- * (directory gone or not writable, disk full) becomes the run's failure
- * reason, unless it already has one. */
-static int write_report(struct run *r, enum run_state final)
+void run_report_failed(struct run *r, const char *dir, int error)
 {
-	const char *dir = r->manager->reports->dir;
-	enum run_state now = r->state;
-	int k;
-
-	r->state = final;
-	k = report_store_write(r->manager->reports, r, r->config->daemon.keep_reports,
-	                       &r->report_path);
-	r->state = now; /* so set_state() announces the change */
-	if (k >= 0)
-		return 0;
-	if (r->failure)
-		log_error_errno(k, "run %s: cannot write the report to %s", r->id, dir);
-	else
-		fail(r, "cannot write the report to %s: %s", dir, strerror(-k));
-	return k;
+	if (r->failure) {
+		log_error_errno(error, "run %s: cannot write the report to %s", r->id, dir);
+		return;
+	}
+	fail(r, "cannot write the report to %s: %s", dir, strerror(-error));
+	/* A cancelled run stays cancelled, with the reason recorded; a result
+	 * nobody can read is no result. */
+	if (r->state == RUN_FINISHED)
+		set_state(r, RUN_FAILED);
 }
 
 static int on_release(sd_event_source *s, void *userdata)
 {
-	struct run *r = userdata;
-	struct manager *m = r->manager;
-
-	release_resources(r);
-	manager_prune_runs(m); /* may free r */
+	release_resources(userdata);
 	return 0;
 }
 
@@ -200,7 +169,7 @@ static int on_release(sd_event_source *s, void *userdata)
  * be freed yet. */
 static void release_later(struct run *r)
 {
-	int k = sd_event_add_defer(r->manager->event, &r->release_source, on_release, r);
+	int k = sd_event_add_defer(r->env.event, &r->release_source, on_release, r);
 
 	if (k >= 0)
 		k = sd_event_source_set_enabled(r->release_source, SD_EVENT_ONESHOT);
@@ -227,13 +196,9 @@ static void finalize(struct run *r)
 		final = RUN_CANCELLED;
 	else
 		final = RUN_FINISHED;
-	/* A run that never started leaves nothing to report. */
-	if (r->start_wall_ns && write_report(r, final) < 0 && final == RUN_FINISHED)
-		final = RUN_FAILED; /* a result nobody can read is no result */
 	set_state(r, final);
-	bus_run_finished(r);
 	release_later(r);
-	manager_run_done(r->manager, r);
+	r->ops->finished(r, r->userdata);
 }
 
 /* Both children gone (or never started): the run is over. */
@@ -282,7 +247,7 @@ static void on_progress(struct run *r, cJSON *j)
 		else
 			set_state(r, RUN_RUNNING);
 	}
-	bus_run_changed(r);
+	r->ops->changed(r, r->userdata);
 }
 
 static void load_line(struct child *c, bool is_stderr, const char *line, void *userdata)
@@ -372,9 +337,9 @@ static void start_sampling(struct run *r)
 {
 	uint64_t now;
 
-	sd_event_now(r->manager->event, CLOCK_MONOTONIC, &now);
-	if (sd_event_add_time(r->manager->event, &r->sample_timer, CLOCK_MONOTONIC, now, 0,
-	                      on_sample, r) >= 0)
+	sd_event_now(r->env.event, CLOCK_MONOTONIC, &now);
+	if (sd_event_add_time(r->env.event, &r->sample_timer, CLOCK_MONOTONIC, now, 0, on_sample,
+	                      r) >= 0)
 		sd_event_source_set_enabled(r->sample_timer, SD_EVENT_ON);
 }
 
@@ -401,7 +366,7 @@ static void start_load(struct run *r)
 		return;
 	r->ready_timer = sd_event_source_disable_unref(r->ready_timer);
 	r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
-	add_arg(argv, &n, "%s", r->manager->tools.load);
+	add_arg(argv, &n, "%s", r->env.tools->load);
 	add_arg(argv, &n, "--url=%s", r->url);
 	add_arg(argv, &n, "--clients=%u", s->clients);
 	add_arg(argv, &n, "--ramp-up=%.6g", s->ramp_up);
@@ -420,11 +385,11 @@ static void start_load(struct run *r)
 	add_arg(argv, &n, "--type=%s", s->message_type);
 	add_arg(argv, &n, "--format=jsonl");
 	set_state(r, RUN_CONNECTING);
-	k = child_start(r->manager->event, "wsbench-load", argv, &load_ops, r, &r->load_child);
+	k = child_start(r->env.event, "wsbench-load", argv, &load_ops, r, &r->load_child);
 	for (int i = 0; i < n; i++)
 		free(argv[i]);
 	if (k < 0) {
-		fail(r, "cannot start %s: %s", r->manager->tools.load, strerror(-k));
+		fail(r, "cannot start %s: %s", r->env.tools->load, strerror(-k));
 		stop_server(r);
 		return;
 	}
@@ -515,7 +480,7 @@ static char *expand(const char *arg, const struct run *r)
 {
 	static const char *const keys[] = { "{port}", "{servers_dir}" };
 	char port[16], *out = strdup(arg), *p;
-	const char *vals[2] = { port, r->manager->tools.servers_dir };
+	const char *vals[2] = { port, r->env.tools->servers_dir };
 
 	snprintf(port, sizeof(port), "%u", r->server->port);
 	for (size_t k = 0; out && k < ELEMENTSOF(keys); k++)
@@ -543,7 +508,7 @@ static int start_server(struct run *r)
 	int n = 0, k;
 
 	if (s->kind == SERVER_BUILTIN) {
-		add_arg(argv, &n, "%s", r->manager->tools.echo);
+		add_arg(argv, &n, "%s", r->env.tools->echo);
 		add_arg(argv, &n, "--host=127.0.0.1");
 		add_arg(argv, &n, "--port=%u", s->port);
 		add_arg(argv, &n, "--threads=%u", s->threads);
@@ -552,7 +517,7 @@ static int start_server(struct run *r)
 			if ((argv[n] = expand(*a, r)))
 				n++;
 	}
-	k = child_start(r->manager->event, s->name, argv, &server_ops, r, &r->server_child);
+	k = child_start(r->env.event, s->name, argv, &server_ops, r, &r->server_child);
 	if (k < 0)
 		fail(r, "cannot start server %s (%s): %s", s->name, argv[0] ? argv[0] : "?",
 		     strerror(-k));
@@ -560,11 +525,11 @@ static int start_server(struct run *r)
 		free(argv[i]);
 	if (k < 0)
 		return k;
-	sd_event_now(r->manager->event, CLOCK_MONOTONIC, &now);
-	sd_event_add_time(r->manager->event, &r->ready_timer, CLOCK_MONOTONIC,
+	sd_event_now(r->env.event, CLOCK_MONOTONIC, &now);
+	sd_event_add_time(r->env.event, &r->ready_timer, CLOCK_MONOTONIC,
 	                  now + (uint64_t)(s->ready_timeout * 1e6), 0, on_ready_timeout, r);
 	if (s->kind == SERVER_COMMAND)
-		sd_event_add_time(r->manager->event, &r->probe_timer, CLOCK_MONOTONIC,
+		sd_event_add_time(r->env.event, &r->probe_timer, CLOCK_MONOTONIC,
 		                  now + 2 * PROBE_INTERVAL_USEC, 0, on_probe, r);
 	start_sampling(r);
 	return 0;
@@ -574,7 +539,7 @@ void run_start(struct run *r)
 {
 	r->start_wall_ns = wall_ns();
 	set_state(r, RUN_STARTING);
-	bus_run_started(r);
+	r->ops->started(r, r->userdata);
 	if (r->server->kind == SERVER_URL) {
 		r->url = strdup(r->server->url);
 		start_load(r);

@@ -3,10 +3,12 @@
  * One benchmark run: a scenario against a server. Its state machine is
  * queued → starting → connecting → running → draining → finished | failed |
  * cancelled, with "stopping" between any active state and failed or
- * cancelled while the children are being stopped. It starts the echo server (unless the server is
- * only a URL), waits for readiness, starts wsbench-load with --format jsonl, follows its progress,
- * samples both processes from /proc, and hands the result to the report store. A run holds a
- * reference to the configuration it began with, so a reload never changes a run in progress.
+ * cancelled while the children are being stopped. It starts the echo server
+ * (unless the server is only a URL), waits for readiness, starts
+ * wsbench-load with --format jsonl, follows its progress, samples both
+ * processes from /proc, and tells its observer (struct run_ops) what
+ * happens; the observer stores the report. A run holds a reference to the
+ * configuration it began with, so a reload never changes a run in progress.
  */
 #pragma once
 
@@ -18,9 +20,8 @@
 
 #include "config.h"
 
-struct manager;
 struct child;
-struct caller;
+struct run;
 
 enum run_state {
 	RUN_QUEUED,
@@ -32,6 +33,51 @@ enum run_state {
 	RUN_FINISHED,
 	RUN_FAILED,
 	RUN_CANCELLED,
+};
+
+/* Where the programs a run starts live. */
+struct tool_paths {
+	char *echo;        /* wsbench-echo */
+	char *load;        /* wsbench-load */
+	char *servers_dir; /* reference servers, for "{servers_dir}" in commands */
+};
+
+/* What a run works in; both must outlive it. */
+struct run_env {
+	sd_event *event;
+	const struct tool_paths *tools;
+};
+
+/*
+ * The run's observer (the manager): how a run tells the rest of the daemon
+ * what happens to it, so that it knows nothing of the bus, the queue or the
+ * report store. Called on the event loop, from inside the run's own
+ * callbacks: none may free the run.
+ */
+struct run_ops {
+	/* Its state (not yet final) or its live figures changed. */
+	void (*changed)(struct run *r, void *userdata);
+	/* It left the queue: the state is starting. */
+	void (*started)(struct run *r, void *userdata);
+	/*
+	 * It ended: the state is final and was not announced yet. Called once.
+	 * The observer stores the report (run_report_failed() if it cannot),
+	 * announces the end and may start the next run. The run's processes
+	 * and buffers are released on the next loop iteration
+	 * (run_released() says when the observer may free it).
+	 */
+	void (*finished)(struct run *r, void *userdata);
+};
+
+/* What to run, for whom. */
+struct run_request {
+	const char *id;
+	struct wsbench_config *config; /* referenced by the run */
+	const struct server_config *server;
+	const struct scenario_config *scenario; /* copied */
+	const char *overrides;                  /* what was overridden, for the report */
+	uid_t owner_uid;
+	const char *owner;
 };
 
 struct resource_sample {
@@ -49,9 +95,11 @@ struct sample_series {
 };
 
 struct run {
-	struct manager *manager;
+	struct run_env env;
+	const struct run_ops *ops;
+	void *userdata;
+
 	char *id;
-	char *object_path;
 	struct wsbench_config *config; /* the configuration the run began with */
 	const struct server_config *server;
 	struct scenario_config scenario; /* with the StartRun overrides applied */
@@ -79,12 +127,17 @@ struct run {
 	struct sample_series server_samples, client_samples;
 	sd_event_source *sample_timer, *ready_timer, *probe_timer;
 	sd_event_source *release_source; /* pending release of what an ended run no longer needs */
-	char *report_path;
+	char *report_path;               /* set by the observer once the report is stored */
 };
 
-int run_new(struct manager *m, const struct server_config *server,
-            const struct scenario_config *scenario, const char *overrides,
-            const struct caller *requester, struct run **ret);
+/**
+ * run_new() - a queued run of @req.
+ * @env: copied; what it points to must outlive the run.
+ * @ops, @userdata: the observer.
+ * Return: 0 with *@ret set, or -ENOMEM.
+ */
+int run_new(const struct run_env *env, const struct run_request *req, const struct run_ops *ops,
+            void *userdata, struct run **ret);
 struct run *run_free(struct run *r);
 
 /* Starts a queued run. */
@@ -93,9 +146,30 @@ void run_start(struct run *r);
 /* Cancels the run in whatever state it is. Return: 0, or -EALREADY if final. */
 int run_cancel(struct run *r);
 
+/**
+ * run_report_failed() - the observer could not store the report of @r (from
+ * within ops->finished): a run that finished fails with "cannot write the
+ * report to @dir: REASON"; a cancelled one records that reason; a failed
+ * one keeps its first reason.
+ */
+void run_report_failed(struct run *r, const char *dir, int error);
+
 const char *run_state_to_string(enum run_state s);
 
 static inline bool run_is_final(const struct run *r)
 {
 	return r->state >= RUN_FINISHED;
+}
+
+/* Whether the run ever left the queue (only such a run has a report). */
+static inline bool run_was_started(const struct run *r)
+{
+	return r->start_wall_ns != 0;
+}
+
+/* Whether an ended run has released its processes: nothing of it can call
+ * back any more, so its observer may free it. */
+static inline bool run_released(const struct run *r)
+{
+	return run_is_final(r) && !r->release_source;
 }

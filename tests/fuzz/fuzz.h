@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -83,4 +84,36 @@ static inline size_t fuzz_cuts_apply(const uint16_t *raw, size_t k, size_t len,
 	}
 	ends[k] = len;
 	return k + 1;
+}
+
+#define FUZZ_MAX_ARGS 64
+
+/**
+ * fuzz_argv() - a command line from the rest of the input: @argv0, then the
+ * input cut at NUL bytes (an empty input gives no arguments; a trailing NUL
+ * gives a last empty one). The strings live in *@buf, to be freed.
+ * Return: argc, at most FUZZ_MAX_ARGS.
+ */
+static inline int fuzz_argv(struct fuzz_input *in, const char *argv0, char **argv, char **buf)
+{
+	char *b = malloc(in->n + 1), *p = b;
+	int argc = 0;
+
+	fuzz_check(b);
+	memcpy(b, in->p, in->n);
+	b[in->n] = '\0';
+	argv[argc++] = (char *)argv0;
+	while (in->n && argc < FUZZ_MAX_ARGS) {
+		size_t len = strlen(p);
+
+		argv[argc++] = p;
+		if (len >= in->n)
+			break;
+		p += len + 1;
+		in->p += len + 1;
+		in->n -= len + 1;
+	}
+	argv[argc] = NULL;
+	*buf = b;
+	return argc;
 }

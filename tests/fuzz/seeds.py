@@ -125,10 +125,61 @@ def histogram():
     return seeds
 
 
+def argv(*lines):
+    """Command lines (space-separated words) as NUL-separated arguments."""
+    return {"%02d" % i: b"\0".join(w.encode() for w in line.split(" "))
+            for i, line in enumerate(lines)}
+
+
+def echo_options():
+    # from tests/unit/test-echo-options.c and the servers' shared contract
+    return argv("--port 0", "--port=0 --threads=4 --max-message-size=1K", "--host ::1 -v",
+                "--port 70000", "--threads many", "--bogus", "--port", "extra", "--help",
+                "--version", "--max-message-size 16M --max-connections 10000 "
+                "--handshake-timeout 10 --threads 2 --host 127.0.0.1 --port 9001",
+                "--max-message-size 2G", "--max-message-size 1KiB", "-vv --port=")
+
+
+def load_options():
+    # from tests/unit/test-load-options.c and wsbenchd's command line (run.c)
+    u = "--url ws://127.0.0.1:1/"
+    return argv(
+        "--url ws://127.0.0.1:9001/ --clients 100 --ramp-up 1 --rate 10 --duration 30 "
+        "--pattern fixed --size 64 --type text",
+        "--url ws://localhost:80/echo?x=1", "--url ws://[::1]:9001", "--url wss://127.0.0.1/",
+        "--url ws://example.com/", u + " --clients 0", u + " --duration soon",
+        u + " --pattern ramp --rate 0 --rate-end 1000000 --duration 600 --size 50",
+        u + " --pattern burst --burst 100 --interval 250ms --type binary --size 28",
+        u + " --duration 10 --warmup 2 --tick 250us --drain-timeout 2m",
+        u + " --source-addresses 127.0.0.1,127.0.0.2,::1", u + " --source-addresses auto",
+        u + " --find-max-rate --p99-max 10ms --search-duration 3 --max-rate 5000000",
+        u + " --format jsonl --no-progress --lag-threshold 1ms --connect-timeout 5 "
+        "--retries 2 --threads 2", "--help", "--version", "--json")
+
+
+def report():
+    # the report fixtures of the report/ tests (reports the daemon tests wrote)
+    d = os.path.join(ROOT, "tests", "report")
+    one = open(os.path.join(d, "burst-100_go-gorilla_1s.json"), "rb").read()
+    two = open(os.path.join(d, "burst-100_node-ws_1s.json"), "rb").read()
+    return {
+        "one": one,
+        "compare": one + b"\0" + two,
+        "hostile": b'{"metadata":{"server":"<script>alert(1)</script>","id":"\\" onload=\\"x",'
+                   b'"start":"2026-13-45T99:99:99Z"},"histogram":{"corrected":"hdr1 1 1 1 0 1 1 1:1",'
+                   b'"uncorrected":"hdr1 x"},"timeline":[{"t":1e308},null,[]],"latency":[]}',
+        "not-object": b"[1,2,3]",
+        "empty-object": b"{}",
+    }
+
+
 HARNESSES = {
     "frame-guard": frame_guard,
     "ws-client": ws_client,
     "histogram": histogram,
+    "echo-options": echo_options,
+    "load-options": load_options,
+    "report": report,
 }
 
 

@@ -3,8 +3,8 @@
  * wsbench-echo's command line (echo/echo-options.c): argv cut from the input
  * at NUL bytes. Checked: a command line it accepts gives values inside every
  * documented range (echo-options.h, docs/wsbench-echo.1); one it refuses
- * says why (quoting the argument as given, newlines too); parsing the same command line twice gives the same
- * outcome (getopt's state is reset).
+ * says why (quoting the argument as given, newlines too); parsing the same
+ * command line twice gives the same outcome (getopt's state is reset).
  */
 #include <errno.h>
 #include <string.h>

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "message.h"
 
 static const char filler_alphabet[64] =
@@ -75,6 +76,39 @@ size_t message_min_size(enum message_type type, const struct message_id *id)
 	if (type == MESSAGE_BINARY)
 		return MESSAGE_BINARY_HEADER + MESSAGE_MIN_FILLER;
 	return (size_t)text_header(head, id) + 2 + MESSAGE_MIN_FILLER;
+}
+
+size_t message_min_size_for_run(enum message_type type, unsigned clients, double mean_rate,
+                                double seconds)
+{
+	/* Callers pass validated figures; the clamps keep the conversions
+	 * below defined for any input. */
+	double seq = MIN(MAX(mean_rate * 2 * seconds, 0), 1e18);
+	double sched = MIN(MAX(seconds * 1e6, 0), 1e18);
+	struct message_id worst = {
+		.client = clients ? clients - 1 : 0,
+		.seq = (uint64_t)seq + 1000000,
+		.sched_us = (uint64_t)sched + 1000000,
+	};
+
+	return message_min_size(type, &worst);
+}
+
+static const char *const type_names[] = { [MESSAGE_TEXT] = "text", [MESSAGE_BINARY] = "binary" };
+
+const char *message_type_to_string(enum message_type type)
+{
+	return type <= MESSAGE_BINARY ? type_names[type] : "unknown";
+}
+
+int message_type_from_string(const char *s, enum message_type *ret)
+{
+	for (enum message_type t = MESSAGE_TEXT; t <= MESSAGE_BINARY; t++)
+		if (strcmp(s, type_names[t]) == 0) {
+			*ret = t;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 static void put_le(uint8_t *p, uint64_t v, int bytes)

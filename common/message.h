@@ -36,6 +36,27 @@ struct message_id {
 size_t message_min_size(enum message_type type, const struct message_id *id);
 
 /**
+ * message_min_size_for_run() - the smallest message size a run can use:
+ * room for the header of the largest id it can reach plus the minimum
+ * filler. The bound wsbench-load enforces and wsbenchd checks before it
+ * starts a run, so both agree.
+ * @clients: the run's connections.
+ * @mean_rate: messages/s per client, averaged over the schedule.
+ * @seconds: sending time, warm-up included.
+ *
+ * The largest id counted: the last client, twice the sequence numbers
+ * @mean_rate reaches in @seconds plus 10^6, and a send time 1 s past the
+ * end (margins for rounding and late sends).
+ */
+size_t message_min_size_for_run(enum message_type type, unsigned clients, double mean_rate,
+                                double seconds);
+
+/* "text" or "binary". */
+const char *message_type_to_string(enum message_type type);
+/* Return: 0 with *@ret set, or -EINVAL for another name. */
+int message_type_from_string(const char *s, enum message_type *ret);
+
+/**
  * message_encode() - write the message for @id, exactly @size bytes, to @buf.
  * Return: 0, or -EMSGSIZE if @size is below what this header needs.
  */

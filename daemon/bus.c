@@ -211,34 +211,23 @@ static int method_list_servers(sd_bus_message *msg, void *userdata, sd_bus_error
 	return r;
 }
 
+/* Every setting that applies (scenario.c's table), then the description. */
 static int append_scenario(sd_bus_message *reply, const struct scenario_config *s)
 {
 	int r = open_named_entry(reply, s->name);
 
-	if (r >= 0)
-		r = append_sv_uint(reply, "clients", s->clients);
-	if (r >= 0)
-		r = append_sv_double(reply, "ramp_up", s->ramp_up);
-	if (r >= 0)
-		r = append_sv_string(reply, "pattern", s->pattern);
-	if (r >= 0)
-		r = append_sv_double(reply, "rate", s->rate);
-	if (r >= 0 && s->rate_end >= 0)
-		r = append_sv_double(reply, "rate_end", s->rate_end);
-	if (r >= 0 && strcmp(s->pattern, "burst") == 0)
-		r = append_sv_uint(reply, "burst", s->burst);
-	if (r >= 0 && strcmp(s->pattern, "burst") == 0)
-		r = append_sv_double(reply, "interval", s->interval);
-	if (r >= 0)
-		r = append_sv_double(reply, "duration", s->duration);
-	if (r >= 0)
-		r = append_sv_double(reply, "warmup", s->warmup);
-	if (r >= 0)
-		r = append_sv_uint(reply, "message_size", s->message_size);
-	if (r >= 0)
-		r = append_sv_string(reply, "message_type", s->message_type);
-	if (r >= 0)
-		r = append_sv_double(reply, "drain_timeout", s->drain_timeout);
+	for (size_t i = 0; r >= 0 && i < scenario_n_fields; i++) {
+		struct scenario_value v;
+
+		if (!scenario_get(s, i, &v))
+			continue;
+		if (v.field->type == SCENARIO_UINT)
+			r = append_sv_uint(reply, v.field->name, v.u);
+		else if (v.field->type == SCENARIO_DOUBLE)
+			r = append_sv_double(reply, v.field->name, v.d);
+		else
+			r = append_sv_string(reply, v.field->name, v.choice);
+	}
 	if (r >= 0 && s->description)
 		r = append_sv_string(reply, "description", s->description);
 	if (r >= 0)
@@ -269,7 +258,7 @@ static int read_override(sd_bus_message *msg, struct scenario_config *s, char *a
                          size_t applied_len, sd_bus_error *error)
 {
 	const char *key, *contents, *str;
-	char type, err[256];
+	char type, err[256], names[256];
 	double num = 0;
 	bool integral = true;
 	int r;
@@ -343,12 +332,11 @@ static int read_override(sd_bus_message *msg, struct scenario_config *s, char *a
 			snprintf(applied + strlen(applied), applied_len - strlen(applied),
 			         "%s%s=%g", applied[0] ? " " : "", key, num);
 	}
-	if (r == -ENOENT || (r >= 0 && strcmp(key, "description") == 0))
+	if (r == -ENOENT) {
+		scenario_names(names, sizeof(names));
 		return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT,
-		                         "override %s: unknown setting (clients, rate, duration, "
-		                         "ramp_up, warmup, pattern, rate_end, burst, interval, "
-		                         "message_size, message_type, drain_timeout)",
-		                         key);
+		                         "override %s: unknown setting (%s)", key, names);
+	}
 	if (r == -EINVAL)
 		return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "override %s: %s",
 		                         key, err);
@@ -622,7 +610,7 @@ RUN_GETTER(get_report_path, "s", r->report_path ? r->report_path : "")
 RUN_GETTER(get_failure, "s", r->failure ? r->failure : "")
 RUN_GETTER(get_clients, "u", r->scenario.clients)
 RUN_GETTER(get_requested_by, "s", r->owner)
-RUN_GETTER(get_duration, "d", r->scenario.ramp_up + r->scenario.warmup + r->scenario.duration)
+RUN_GETTER(get_duration, "d", scenario_total_seconds(&r->scenario))
 
 static int method_run_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {

@@ -6,16 +6,13 @@
  */
 #include <errno.h>
 #include <libconfig.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
-#include "fdlimit.h"
 #include "macro.h"
-#include "message.h"
 
 #define DEFAULT_REPORT_DIR "/var/lib/wsbench/reports"
 
@@ -70,220 +67,6 @@ _printf_(4, 5) static void add_error(struct parse_ctx *ctx, int line, const char
 	}
 	ctx->errors->lines = grown;
 	grown[ctx->errors->n++] = full;
-}
-
-/* ---- scenario settings table ------------------------------------------- */
-
-struct scenario_field {
-	const char *name;
-	enum scenario_value_type type;
-	size_t offset;
-	double min, max;
-	const char *const *choices;
-};
-
-static const char *const pattern_choices[] = { "fixed", "burst", "ramp", NULL };
-static const char *const type_choices[] = { "text", "binary", NULL };
-
-#define FIELD(n, t, lo, hi)                                                                        \
-	{                                                                                          \
-#n, t, offsetof(struct scenario_config, n), lo, hi, NULL                           \
-	}
-
-static const struct scenario_field scenario_fields[] = {
-	FIELD(clients, VALUE_UINT, 1, 100000),
-	FIELD(ramp_up, VALUE_DOUBLE, 0, 3600),
-	{ "pattern", VALUE_STRING, offsetof(struct scenario_config, pattern), 0, 0,
-	  pattern_choices },
-	FIELD(rate, VALUE_DOUBLE, 0, 1000000),
-	FIELD(rate_end, VALUE_DOUBLE, 0, 1000000),
-	FIELD(burst, VALUE_UINT, 1, 100000),
-	FIELD(interval, VALUE_DOUBLE, 0.001, 3600),
-	FIELD(duration, VALUE_DOUBLE, 0.1, RUN_MAX_SECONDS),
-	FIELD(warmup, VALUE_DOUBLE, 0, 3600),
-	FIELD(message_size, VALUE_UINT, 1, MESSAGE_MAX_SIZE),
-	{ "message_type", VALUE_STRING, offsetof(struct scenario_config, message_type), 0, 0,
-	  type_choices },
-	FIELD(drain_timeout, VALUE_DOUBLE, 0, 3600),
-	{ "description", VALUE_STRING, offsetof(struct scenario_config, description), 0, 0, NULL },
-};
-
-static const struct scenario_field *scenario_field(const char *key)
-{
-	for (size_t i = 0; i < ELEMENTSOF(scenario_fields); i++)
-		if (strcmp(scenario_fields[i].name, key) == 0)
-			return &scenario_fields[i];
-	return NULL;
-}
-
-int scenario_set_number(struct scenario_config *s, const char *key, double value, bool integral,
-                        char *err, size_t errlen)
-{
-	const struct scenario_field *f = scenario_field(key);
-	char *base = (char *)s;
-
-	if (!f)
-		return -ENOENT;
-	if (f->type == VALUE_STRING) {
-		snprintf(err, errlen, "must be a string");
-		return -EINVAL;
-	}
-	/* The range first: only a finite value within it may be converted to
-	 * unsigned (anything else is undefined behaviour). */
-	if (!isfinite(value) || value < f->min || value > f->max) {
-		snprintf(err, errlen, "must be %.15g..%.15g, got %.15g", f->min, f->max, value);
-		return -EINVAL;
-	}
-	if (f->type == VALUE_UINT && (!integral || value != floor(value))) {
-		snprintf(err, errlen, "must be a whole number, got %.15g", value);
-		return -EINVAL;
-	}
-	if (f->type == VALUE_UINT)
-		*(unsigned *)(base + f->offset) = (unsigned)value;
-	else
-		*(double *)(base + f->offset) = value;
-	return 0;
-}
-
-int scenario_set_string(struct scenario_config *s, const char *key, const char *value, char *err,
-                        size_t errlen)
-{
-	const struct scenario_field *f = scenario_field(key);
-	char **slot, *copy;
-	bool ok = !f || !f->choices;
-
-	if (!f)
-		return -ENOENT;
-	if (f->type != VALUE_STRING) {
-		snprintf(err, errlen, "must be a number, got \"%s\"", value);
-		return -EINVAL;
-	}
-	for (const char *const *c = f->choices; c && *c; c++)
-		ok = ok || strcmp(*c, value) == 0;
-	if (!ok) {
-		size_t n = (size_t)snprintf(err, errlen, "must be one of");
-
-		for (const char *const *c = f->choices; *c && n < errlen; c++)
-			n += (size_t)snprintf(err + n, errlen - n, " %s", *c);
-		if (n < errlen)
-			snprintf(err + n, errlen - n, ", got \"%s\"", value);
-		return -EINVAL;
-	}
-	copy = strdup(value);
-	if (!copy)
-		return -ENOMEM;
-	slot = (char **)((char *)s + f->offset);
-	free(*slot);
-	*slot = copy;
-	return 0;
-}
-
-int scenario_check(const struct scenario_config *s, char *err, size_t errlen)
-{
-	bool ramp = strcmp(s->pattern, "ramp") == 0;
-	double total = s->duration + s->warmup;
-	struct message_id worst;
-	size_t min;
-
-	if (ramp && s->rate_end < 0) {
-		snprintf(err, errlen, "rate_end: pattern \"ramp\" needs rate_end");
-		return -EINVAL;
-	}
-	if (!ramp && s->rate_end >= 0) {
-		snprintf(err, errlen, "rate_end: applies only to pattern \"ramp\"");
-		return -EINVAL;
-	}
-	if (strcmp(s->pattern, "fixed") == 0 && s->rate <= 0) {
-		snprintf(err, errlen, "rate: must be above 0 for pattern \"fixed\"");
-		return -EINVAL;
-	}
-	if (ramp && s->rate <= 0 && s->rate_end <= 0) {
-		snprintf(err, errlen, "rate: a ramp needs a rate above 0 at one end");
-		return -EINVAL;
-	}
-	if (s->ramp_up + s->warmup + s->duration + s->drain_timeout > RUN_MAX_SECONDS) {
-		snprintf(
-		    err, errlen,
-		    "duration: ramp_up + warmup + duration + drain_timeout must be at most %d s "
-		    "(24 h), got %.15g: wsbench-load's result must fit wsbenchd's 16 MiB line",
-		    RUN_MAX_SECONDS, s->ramp_up + s->warmup + s->duration + s->drain_timeout);
-		return -EINVAL;
-	}
-	/* The same bound wsbench-load enforces: the header must fit. */
-	worst = (struct message_id){
-		.client = s->clients - 1,
-		.seq = (uint64_t)(MAX(s->rate, s->rate_end) * 2 * total) + 1000000,
-		.sched_us = (uint64_t)(total * 1e6) + 1000000,
-	};
-	if (s->burst && strcmp(s->pattern, "burst") == 0)
-		worst.seq = (uint64_t)(s->burst / s->interval * 2 * total) + 1000000;
-	min = message_min_size(
-	    strcmp(s->message_type, "binary") == 0 ? MESSAGE_BINARY : MESSAGE_TEXT, &worst);
-	if (s->message_size < min) {
-		snprintf(err, errlen,
-		         "message_size: must be at least %zu for a %s message in this "
-		         "scenario, got %u",
-		         min, s->message_type, s->message_size);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int scenario_check_fd_limit(const struct scenario_config *s, size_t fd_limit, char *err,
-                            size_t errlen)
-{
-	size_t needed = (size_t)s->clients + LOAD_FD_OVERHEAD;
-
-	if (needed <= fd_limit)
-		return 0;
-	snprintf(err, errlen,
-	         "clients=%u needs %zu file descriptors in wsbench-load, but it may open only %zu "
-	         "(the hard RLIMIT_NOFILE of wsbenchd, LimitNOFILE= in its unit): at most %zu "
-	         "clients",
-	         s->clients, needed, fd_limit,
-	         fd_limit > LOAD_FD_OVERHEAD ? fd_limit - LOAD_FD_OVERHEAD : 0);
-	return -EMFILE;
-}
-
-static int scenario_defaults(struct scenario_config *s)
-{
-	*s = (struct scenario_config){
-		.clients = 1,
-		.rate = 10,
-		.rate_end = -1,
-		.burst = 10,
-		.interval = 1,
-		.duration = 30,
-		.message_size = 64,
-		.drain_timeout = 5,
-	};
-	s->pattern = strdup("fixed");
-	s->message_type = strdup("text");
-	return s->pattern && s->message_type ? 0 : -ENOMEM;
-}
-
-void scenario_free(struct scenario_config *s)
-{
-	free(s->name);
-	free(s->description);
-	free(s->pattern);
-	free(s->message_type);
-	memset(s, 0, sizeof(*s));
-}
-
-int scenario_copy(struct scenario_config *to, const struct scenario_config *from)
-{
-	*to = *from;
-	to->name = from->name ? strdup(from->name) : NULL;
-	to->description = from->description ? strdup(from->description) : NULL;
-	to->pattern = strdup(from->pattern);
-	to->message_type = strdup(from->message_type);
-	if ((from->name && !to->name) || (from->description && !to->description) || !to->pattern ||
-	    !to->message_type) {
-		scenario_free(to);
-		return -ENOMEM;
-	}
-	return 0;
 }
 
 /* ---- generic setting readers ------------------------------------------- */
@@ -552,8 +335,7 @@ static void parse_scenario(struct parse_ctx *ctx, const config_setting_t *g, siz
 	char where[128], err[256];
 	int line = config_setting_source_line(g);
 
-	if (scenario_defaults(s) < 0)
-		return;
+	scenario_init(s);
 	s->line = line;
 	if (!config_setting_is_group(g)) {
 		snprintf(where, sizeof(where), "scenarios.[%zu]", index);
@@ -570,6 +352,11 @@ static void parse_scenario(struct parse_ctx *ctx, const config_setting_t *g, siz
 			read_name(ctx, v, where, &s->name);
 			continue;
 		}
+		if (strcmp(key, "description") == 0) {
+			read_string(ctx, v, where, &s->description);
+			continue;
+		}
+		/* The settings: scenario.c's table, shared with the overrides. */
 		if (config_setting_type(v) == CONFIG_TYPE_STRING)
 			r = scenario_set_string(s, key, config_setting_get_string(v), err,
 			                        sizeof(err));
@@ -578,7 +365,7 @@ static void parse_scenario(struct parse_ctx *ctx, const config_setting_t *g, siz
 			                        config_setting_type(v) != CONFIG_TYPE_FLOAT, err,
 			                        sizeof(err));
 		else {
-			r = scenario_field(key) ? -EINVAL : -ENOENT;
+			r = scenario_find_field(key) ? -EINVAL : -ENOENT;
 			snprintf(err, sizeof(err), "must be a number or a string");
 		}
 		if (r == -ENOENT)
@@ -872,17 +659,19 @@ char *config_dump(const struct wsbench_config *c)
 		out(&b, "  { name = \"%s\"; ", s->name);
 		if (s->description)
 			out(&b, "description = \"%s\"; ", s->description);
-		out(&b, "clients = %u; ramp_up = %g; pattern = \"%s\"; rate = %g; ", s->clients,
-		    s->ramp_up, s->pattern, s->rate);
-		if (s->rate_end >= 0)
-			out(&b, "rate_end = %g; ", s->rate_end);
-		if (strcmp(s->pattern, "burst") == 0)
-			out(&b, "burst = %u; interval = %g; ", s->burst, s->interval);
-		out(&b,
-		    "duration = %g; warmup = %g; message_size = %u; message_type = \"%s\"; "
-		    "drain_timeout = %g; }%s\n",
-		    s->duration, s->warmup, s->message_size, s->message_type, s->drain_timeout,
-		    i + 1 < c->n_scenarios ? "," : "");
+		for (size_t k = 0; k < scenario_n_fields; k++) {
+			struct scenario_value v;
+
+			if (!scenario_get(s, k, &v))
+				continue;
+			if (v.field->type == SCENARIO_UINT)
+				out(&b, "%s = %u; ", v.field->name, v.u);
+			else if (v.field->type == SCENARIO_DOUBLE)
+				out(&b, "%s = %g; ", v.field->name, v.d);
+			else
+				out(&b, "%s = \"%s\"; ", v.field->name, v.choice);
+		}
+		out(&b, "}%s\n", i + 1 < c->n_scenarios ? "," : "");
 	}
 	out(&b, ");\n");
 	return b.p;

@@ -501,27 +501,26 @@ static cJSON *metadata_json(const struct run *r)
 	return m;
 }
 
+/* The URL, then every setting that applies (scenario.c's table). */
 static cJSON *client_config_json(const struct run *r)
 {
-	const struct scenario_config *s = &r->scenario;
 	cJSON *c = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(c, "url", r->url ? r->url : "");
-	cJSON_AddNumberToObject(c, "clients", s->clients);
-	cJSON_AddNumberToObject(c, "ramp_up_s", s->ramp_up);
-	cJSON_AddStringToObject(c, "pattern", s->pattern);
-	cJSON_AddNumberToObject(c, "rate_per_client", s->rate);
-	if (s->rate_end >= 0)
-		cJSON_AddNumberToObject(c, "rate_end_per_client", s->rate_end);
-	if (strcmp(s->pattern, "burst") == 0) {
-		cJSON_AddNumberToObject(c, "burst", s->burst);
-		cJSON_AddNumberToObject(c, "interval_s", s->interval);
+	for (size_t i = 0; i < scenario_n_fields; i++) {
+		struct scenario_value v;
+		const char *key;
+
+		if (!scenario_get(&r->scenario, i, &v))
+			continue;
+		key = v.field->report_key;
+		if (v.field->type == SCENARIO_UINT)
+			cJSON_AddNumberToObject(c, key, v.u);
+		else if (v.field->type == SCENARIO_DOUBLE)
+			cJSON_AddNumberToObject(c, key, v.d);
+		else
+			cJSON_AddStringToObject(c, key, v.choice);
 	}
-	cJSON_AddNumberToObject(c, "duration_s", s->duration);
-	cJSON_AddNumberToObject(c, "warmup_s", s->warmup);
-	cJSON_AddNumberToObject(c, "drain_timeout_s", s->drain_timeout);
-	cJSON_AddNumberToObject(c, "message_size", s->message_size);
-	cJSON_AddStringToObject(c, "message_type", s->message_type);
 	return c;
 }
 

@@ -355,9 +355,27 @@ _printf_(3, 4) static void add_arg(char **argv, int *n, const char *fmt, ...)
 
 static const struct child_ops load_ops = { .line = load_line, .exited = load_exited };
 
+/* The scenario's settings (scenario.c's table) as wsbench-load options. */
+static void add_scenario_args(char **argv, int *n, const struct scenario_config *s)
+{
+	for (size_t i = 0; i < scenario_n_fields; i++) {
+		struct scenario_value v;
+		const char *opt;
+
+		if (!scenario_get(s, i, &v))
+			continue;
+		opt = v.field->load_option;
+		if (v.field->type == SCENARIO_UINT)
+			add_arg(argv, n, "--%s=%u", opt, v.u);
+		else if (v.field->type == SCENARIO_DOUBLE)
+			add_arg(argv, n, "--%s=%.15g", opt, v.d);
+		else
+			add_arg(argv, n, "--%s=%s", opt, v.choice);
+	}
+}
+
 static void start_load(struct run *r)
 {
-	const struct scenario_config *s = &r->scenario;
 	char *argv[48] = { 0 };
 	int n = 0, k;
 
@@ -368,21 +386,7 @@ static void start_load(struct run *r)
 	r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
 	add_arg(argv, &n, "%s", r->env.tools->load);
 	add_arg(argv, &n, "--url=%s", r->url);
-	add_arg(argv, &n, "--clients=%u", s->clients);
-	add_arg(argv, &n, "--ramp-up=%.6g", s->ramp_up);
-	add_arg(argv, &n, "--pattern=%s", s->pattern);
-	add_arg(argv, &n, "--rate=%.9g", s->rate);
-	if (s->rate_end >= 0)
-		add_arg(argv, &n, "--rate-end=%.9g", s->rate_end);
-	if (strcmp(s->pattern, "burst") == 0) {
-		add_arg(argv, &n, "--burst=%u", s->burst);
-		add_arg(argv, &n, "--interval=%.6g", s->interval);
-	}
-	add_arg(argv, &n, "--duration=%.6g", s->duration);
-	add_arg(argv, &n, "--warmup=%.6g", s->warmup);
-	add_arg(argv, &n, "--drain-timeout=%.6g", s->drain_timeout);
-	add_arg(argv, &n, "--size=%u", s->message_size);
-	add_arg(argv, &n, "--type=%s", s->message_type);
+	add_scenario_args(argv, &n, &r->scenario);
 	add_arg(argv, &n, "--format=jsonl");
 	set_state(r, RUN_CONNECTING);
 	k = child_start(r->env.event, "wsbench-load", argv, &load_ops, r, &r->load_child);

@@ -262,15 +262,19 @@ static int secs(const char *name, const char *arg, double min, double max, doubl
 	return 0;
 }
 
-static int rate(const char *name, const char *arg, double *ret, char *err, size_t errlen)
+/* The highest total rate --max-rate may search up to (all clients). */
+#define MAX_TOTAL_RATE 1e7
+
+static int rate(const char *name, const char *arg, double max, double *ret, char *err,
+                size_t errlen)
 {
 	char *end;
 	double v = strtod(arg, &end);
 
 	if (end == arg || *end != '\0' || !isfinite(v))
 		FAIL("--%s: not a number: '%s'", name, arg);
-	if (v < 0 || v > 1e7)
-		FAIL("--%s: must be 0..10000000 messages/s, got '%s'", name, arg);
+	if (v < 0 || v > max)
+		FAIL("--%s: must be 0..%.0f messages/s, got '%s'", name, max, arg);
 	*ret = v;
 	return 0;
 }
@@ -278,7 +282,7 @@ static int rate(const char *name, const char *arg, double *ret, char *err, size_
 static int validate(struct load_options *o, char *err, size_t errlen)
 {
 	struct schedule *s = &o->schedule;
-	struct message_id worst;
+	size_t min;
 
 	if (!o->url)
 		FAIL("--url is required (e.g. --url ws://127.0.0.1:9001/)");
@@ -295,17 +299,13 @@ static int validate(struct load_options *o, char *err, size_t errlen)
 	s->clients = o->clients;
 	/* The run's total sending time covers the warm-up too. */
 	s->duration += o->warmup;
-	worst = (struct message_id){
-		.client = o->clients - 1,
-		.seq = (uint64_t)(schedule_total_rate(s) / o->clients * 2 * s->duration) + 1000000,
-		.sched_us = (uint64_t)(s->duration * 1e6) + 1000000,
-	};
-	if (o->size < message_min_size(o->type, &worst))
+	/* The bound wsbenchd checks before it starts a run. */
+	min = message_min_size_for_run(o->type, o->clients, schedule_total_rate(s) / o->clients,
+	                               s->duration);
+	if (o->size < min)
 		FAIL("--size: %zu bytes cannot hold a %s message header for this run; the minimum "
-		     "is "
-		     "%zu",
-		     o->size, o->type == MESSAGE_TEXT ? "text" : "binary",
-		     message_min_size(o->type, &worst));
+		     "is %zu",
+		     o->size, message_type_to_string(o->type), min);
 	return 0;
 }
 
@@ -330,35 +330,39 @@ int load_options_parse(struct load_options *o, int argc, char **argv, char *err,
 			o->threads = (unsigned)v;
 			break;
 		case OPT_RAMP_UP:
-			r = secs("ramp-up", optarg, 0, 3600, &o->ramp_up, err, errlen);
+			r = secs("ramp-up", optarg, 0, LOAD_MAX_PHASE_SECONDS, &o->ramp_up, err,
+			         errlen);
 			break;
 		case OPT_PATTERN:
 			if (pattern_from_string(optarg, &o->schedule.pattern) < 0)
 				FAIL("--pattern: must be fixed, burst or ramp, got '%s'", optarg);
 			break;
 		case OPT_RATE:
-			r = rate("rate", optarg, &o->schedule.rate, err, errlen);
+			r = rate("rate", optarg, LOAD_MAX_RATE, &o->schedule.rate, err, errlen);
 			break;
 		case OPT_RATE_END:
-			r = rate("rate-end", optarg, &o->schedule.rate_end, err, errlen);
+			r = rate("rate-end", optarg, LOAD_MAX_RATE, &o->schedule.rate_end, err,
+			         errlen);
 			break;
 		case OPT_BURST:
-			r = num("burst", optarg, 1, 100000, &v, err, errlen);
+			r = num("burst", optarg, 1, LOAD_MAX_BURST, &v, err, errlen);
 			o->schedule.burst = (unsigned)v;
 			break;
 		case OPT_INTERVAL:
-			r = secs("interval", optarg, 0.001, 3600, &o->schedule.interval, err,
-			         errlen);
+			r = secs("interval", optarg, LOAD_MIN_INTERVAL, LOAD_MAX_PHASE_SECONDS,
+			         &o->schedule.interval, err, errlen);
 			break;
 		case OPT_DURATION:
-			r = secs("duration", optarg, 0.1, 7 * 24 * 3600, &o->schedule.duration, err,
-			         errlen);
+			r = secs("duration", optarg, LOAD_MIN_DURATION, LOAD_MAX_DURATION,
+			         &o->schedule.duration, err, errlen);
 			break;
 		case OPT_WARMUP:
-			r = secs("warmup", optarg, 0, 3600, &o->warmup, err, errlen);
+			r = secs("warmup", optarg, 0, LOAD_MAX_PHASE_SECONDS, &o->warmup, err,
+			         errlen);
 			break;
 		case OPT_DRAIN:
-			r = secs("drain-timeout", optarg, 0, 3600, &o->drain_timeout, err, errlen);
+			r = secs("drain-timeout", optarg, 0, LOAD_MAX_PHASE_SECONDS,
+			         &o->drain_timeout, err, errlen);
 			break;
 		case OPT_TICK:
 			r = secs("tick", optarg, 0, 1, &o->tick, err, errlen);
@@ -370,11 +374,7 @@ int load_options_parse(struct load_options *o, int argc, char **argv, char *err,
 			o->size = (size_t)v;
 			break;
 		case OPT_TYPE:
-			if (strcmp(optarg, "text") == 0)
-				o->type = MESSAGE_TEXT;
-			else if (strcmp(optarg, "binary") == 0)
-				o->type = MESSAGE_BINARY;
-			else
+			if (message_type_from_string(optarg, &o->type) < 0)
 				FAIL("--type: must be text or binary, got '%s'", optarg);
 			break;
 		case OPT_CONNECT_TIMEOUT:
@@ -399,7 +399,8 @@ int load_options_parse(struct load_options *o, int argc, char **argv, char *err,
 			         errlen);
 			break;
 		case OPT_MAX_RATE:
-			r = rate("max-rate", optarg, &o->max_total_rate, err, errlen);
+			r = rate("max-rate", optarg, MAX_TOTAL_RATE, &o->max_total_rate, err,
+			         errlen);
 			break;
 		case OPT_JSON:
 			o->format = FORMAT_JSON;

@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "load-protocol.h" /* the ranges wsbenchd checks too */
 #include "message.h"
 #include "schedule.h"
 
-#define LOAD_MAX_CLIENTS 100000
 #define LOAD_MAX_THREADS 64
 #define LOAD_MAX_SOURCES 64
 

@@ -95,7 +95,7 @@ static cJSON *config_json(const struct load_result *r)
 	cJSON_AddNumberToObject(c, "drain_timeout_s", o->drain_timeout);
 	cJSON_AddNumberToObject(c, "tick_ms", o->tick * 1e3);
 	cJSON_AddNumberToObject(c, "message_size", (double)o->size);
-	cJSON_AddStringToObject(c, "message_type", o->type == MESSAGE_TEXT ? "text" : "binary");
+	cJSON_AddStringToObject(c, "message_type", message_type_to_string(o->type));
 	cJSON_AddNumberToObject(c, "connect_timeout_s", o->connect_timeout);
 	cJSON_AddNumberToObject(c, "retries", o->retries);
 	return c;
@@ -262,8 +262,8 @@ void load_report_text(FILE *f, const struct load_result *r)
 	fprintf(f, "wsbench-load %s -> %s\n", WSBENCH_VERSION, o->url);
 	fprintf(
 	    f, "  %u clients over %u threads, ramp-up %.1fs, %s %s messages of %zu B, pattern %s\n",
-	    o->clients, r->threads, o->ramp_up, o->type == MESSAGE_TEXT ? "text" : "binary",
-	    "verified", o->size, pattern_to_string(o->schedule.pattern));
+	    o->clients, r->threads, o->ramp_up, message_type_to_string(o->type), "verified",
+	    o->size, pattern_to_string(o->schedule.pattern));
 	fprintf(f, "  measured %.1fs after %.1fs warm-up, send times on a %g ms tick%s\n\n",
 	        r->measured_seconds, o->warmup, o->tick * 1e3,
 	        r->interrupted ? "  (INTERRUPTED)" : "");

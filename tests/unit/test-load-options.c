@@ -83,6 +83,31 @@ static void test_errors_name_the_flag(void **state)
 	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --size 17M"), -EINVAL);
 }
 
+/* The ranges wsbenchd checks too (common/load-protocol.h): a rate per client
+ * up to one message a microsecond; a total rate to search up to 10^7. */
+static void test_shared_ranges(void **state)
+{
+	struct load_options o;
+	char err[512];
+
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --rate 1000000"), 0);
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --rate 1000001"), -EINVAL);
+	assert_string_equal(err, "--rate: must be 0..1000000 messages/s, got '1000001'");
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --max-rate 5000000"), 0);
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --clients 100001"), -EINVAL);
+	/* A ramp's header bound counts its mean rate, as wsbenchd does. */
+	assert_int_equal(parse(&o, err,
+	                       "--url ws://127.0.0.1:1/ --pattern ramp --rate 0 --rate-end 1000000 "
+	                       "--duration 600 --size 50"),
+	                 0);
+	assert_int_equal(parse(&o, err,
+	                       "--url ws://127.0.0.1:1/ --pattern ramp --rate 0 --rate-end 1000000 "
+	                       "--duration 600 --size 49"),
+	                 -EINVAL);
+	assert_string_equal(err, "--size: 49 bytes cannot hold a text message header for this run; "
+	                         "the minimum is 50");
+}
+
 static void test_warmup_extends_sending(void **state)
 {
 	struct load_options o;
@@ -129,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_example_from_the_issue),
 		cmocka_unit_test(test_url_forms),
 		cmocka_unit_test(test_errors_name_the_flag),
+		cmocka_unit_test(test_shared_ranges),
 		cmocka_unit_test(test_warmup_extends_sending),
 		cmocka_unit_test(test_tick),
 		cmocka_unit_test(test_sources),

@@ -79,6 +79,37 @@ static void test_min_size(void **state)
 	                 -EMSGSIZE);
 }
 
+/* The largest id a run reaches: last client, twice its sequence numbers plus
+ * 10^6, a send time 1 s past the end. Absurd figures stay defined. */
+static void test_min_size_for_run(void **state)
+{
+	struct message_id worst = { .client = 999,
+		                    .seq = 2 * 10 * 32 + 1000000,
+		                    .sched_us = 32000000 + 1000000 };
+
+	assert_int_equal(message_min_size_for_run(MESSAGE_TEXT, 1000, 10, 32),
+	                 message_min_size(MESSAGE_TEXT, &worst));
+	assert_int_equal(message_min_size_for_run(MESSAGE_TEXT, 1000, 10, 32), 49);
+	assert_int_equal(message_min_size_for_run(MESSAGE_BINARY, 1000, 1e6, 86400),
+	                 MESSAGE_BINARY_HEADER + MESSAGE_MIN_FILLER);
+	assert_true(message_min_size_for_run(MESSAGE_TEXT, 0, 1e300, 1e300) <= 100);
+	assert_true(message_min_size_for_run(MESSAGE_TEXT, 1, -1, -1) > 0);
+}
+
+static void test_type_names(void **state)
+{
+	enum message_type t;
+
+	assert_string_equal(message_type_to_string(MESSAGE_TEXT), "text");
+	assert_string_equal(message_type_to_string(MESSAGE_BINARY), "binary");
+	assert_string_equal(message_type_to_string((enum message_type)7), "unknown");
+	assert_int_equal(message_type_from_string("binary", &t), 0);
+	assert_int_equal(t, MESSAGE_BINARY);
+	assert_int_equal(message_type_from_string("text", &t), 0);
+	assert_int_equal(t, MESSAGE_TEXT);
+	assert_int_equal(message_type_from_string("xml", &t), -EINVAL);
+}
+
 static void test_other_key_or_header_fails(void **state)
 {
 	struct message_id id = { .client = 1, .seq = 2, .sched_us = 3 }, back;
@@ -103,6 +134,8 @@ int main(void)
 		cmocka_unit_test(test_binary_sizes),
 		cmocka_unit_test(test_text_is_json),
 		cmocka_unit_test(test_min_size),
+		cmocka_unit_test(test_min_size_for_run),
+		cmocka_unit_test(test_type_names),
 		cmocka_unit_test(test_other_key_or_header_fails),
 	};
 

@@ -173,6 +173,41 @@ def report():
     }
 
 
+def config():
+    # the golden configuration cases and the shipped configuration
+    seeds = {}
+    for f in sorted(os.listdir(os.path.join(ROOT, "tests", "config"))):
+        if f.endswith(".conf"):
+            seeds[f[:-5]] = open(os.path.join(ROOT, "tests", "config", f), "rb").read()
+    seeds["shipped"] = open(os.path.join(ROOT, "etc", "wsbench.conf"), "rb").read()
+    seeds["escapes"] = (b'servers = ( { name = "a"; url = "ws://127.0.0.1:1/"; } );\n'
+                        b'scenarios = ( { name = "s"; description = "tab\\there \\"q\\" \\\\"; } );\n')
+    return seeds
+
+
+def overrides():
+    # base scenario byte, RLIMIT_NOFILE (2 bytes), then --set lines as in test_daemon.py
+    def sets(base, *lines, limit=b"\x10\x27"):
+        return bytes([base]) + limit + b"\n".join(lines)
+
+    def raw(t, key, value):
+        return bytes([" sdutix".index(t)]) + key + b"\0" + value
+    return {
+        "duration-size": sets(1, b"duration=10", b"message_size=1024"),
+        "ramp": sets(0, b"pattern=ramp", b"rate_end=50", b"rate=0"),
+        "burst": sets(5, b"pattern=burst", b"burst=1000", b"interval=0.001"),
+        "binary": sets(3, b"message_type=binary", b"message_size=28"),
+        "clients-fd": sets(2, b"clients=100000", limit=b"\x00\x01"),
+        "unknown": sets(0, b"colour=blue"),
+        "description": sets(0, b"description=x"),
+        "huge": sets(0, b"clients=1e300", b"rate=-0", b"duration=nan", b"warmup=inf"),
+        "raw-double": sets(0, raw("d", b"clients", struct.pack("<d", 4294967296.5))),
+        "raw-int64": sets(0, raw("x", b"message_size", struct.pack("<q", -(1 << 63)))),
+        "raw-string": sets(0, raw("s", b"pattern", b"burst")),
+        "raw-uint": sets(0, raw("u", b"duration", struct.pack("<I", 86400))),
+    }
+
+
 HARNESSES = {
     "frame-guard": frame_guard,
     "ws-client": ws_client,
@@ -180,6 +215,8 @@ HARNESSES = {
     "echo-options": echo_options,
     "load-options": load_options,
     "report": report,
+    "config": config,
+    "overrides": overrides,
 }
 
 

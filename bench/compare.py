@@ -178,6 +178,8 @@ def capacity(name, a):
                 hi = rate
             if hi is not None and (hi - lo) / hi <= 0.05:
                 break
+            if hi is not None and hi < a.start_rate / 64:
+                break  # fails even at a trickle: report 0
             rate = (lo + hi) / 2 if hi is not None else rate
         alive = srv.alive()
     return {"max_rate": lo, "upper_bound_reached": hi is None, "trials": trials,

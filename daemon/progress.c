@@ -2,6 +2,7 @@
 /* Progress lines of wsbench-load (see progress.h). */
 #include <math.h>
 
+#include "load-protocol.h"
 #include "progress.h"
 
 /* 2^64: every non-negative double below it converts to uint64_t. */
@@ -34,14 +35,15 @@ double json_amount(const cJSON *o, const char *key)
 void load_progress_read(const cJSON *line, struct load_progress *ret)
 {
 	*ret = (struct load_progress){
-		.phase = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "phase")),
-		.elapsed_s = json_amount(line, "elapsed_s"),
-		.total_s = json_amount(line, "total_s"),
-		.rate = json_amount(line, "rate"),
-		.p99_ms = json_amount(line, "p99_so_far_ms"),
-		.connected = (unsigned)json_count(line, "connected", UINT32_MAX),
-		.sent = json_count(line, "sent", UINT64_MAX),
-		.received = json_count(line, "received", UINT64_MAX),
-		.errors = json_count(line, "errors", UINT64_MAX),
+		.phase =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, LOAD_KEY_PHASE)),
+		.elapsed_s = json_amount(line, LOAD_KEY_ELAPSED),
+		.total_s = json_amount(line, LOAD_KEY_TOTAL),
+		.rate = json_amount(line, LOAD_KEY_RATE),
+		.p99_ms = json_amount(line, LOAD_KEY_P99_SO_FAR),
+		.connected = (unsigned)json_count(line, LOAD_KEY_CONNECTED, UINT32_MAX),
+		.sent = json_count(line, LOAD_KEY_SENT, UINT64_MAX),
+		.received = json_count(line, LOAD_KEY_RECEIVED, UINT64_MAX),
+		.errors = json_count(line, LOAD_KEY_ERRORS, UINT64_MAX),
 	};
 }

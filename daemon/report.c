@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "load-protocol.h"
 #include "macro.h"
 #include "progress.h"
 #include "report.h"
@@ -565,10 +566,10 @@ static char *compose(const struct run *r)
 	cJSON_AddItemToObject(root, "metadata", metadata_json(r));
 	cJSON_AddItemToObject(root, "clientConfig", client_config_json(r));
 	cJSON_AddItemToObject(root, "serverConfig", server_config_json(r));
-	copy_section(root, r->result, "throughput");
-	copy_section(root, r->result, "latency");
-	copy_section(root, r->result, "errors");
-	errors = cJSON_GetObjectItem(root, "errors");
+	copy_section(root, r->result, LOAD_RESULT_THROUGHPUT);
+	copy_section(root, r->result, LOAD_RESULT_LATENCY);
+	copy_section(root, r->result, LOAD_RESULT_ERRORS);
+	errors = cJSON_GetObjectItem(root, LOAD_RESULT_ERRORS);
 	if (cJSON_IsObject(errors) && r->failure)
 		cJSON_AddStringToObject(errors, "run_failure", r->failure);
 	usage = cJSON_AddObjectToObject(root, "resourceUsage");
@@ -577,9 +578,9 @@ static char *compose(const struct run *r)
 	cJSON_AddItemToObject(usage, "server_summary", series_summary(&r->server_samples));
 	cJSON_AddItemToObject(usage, "client", samples_json(&r->client_samples));
 	cJSON_AddItemToObject(usage, "client_summary", series_summary(&r->client_samples));
-	copy_section(root, r->result, "client");
-	copy_section(root, r->result, "timeline");
-	copy_section(root, r->result, "histogram");
+	copy_section(root, r->result, LOAD_RESULT_CLIENT);
+	copy_section(root, r->result, LOAD_RESULT_TIMELINE);
+	copy_section(root, r->result, LOAD_RESULT_HISTOGRAM);
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
 	return text;

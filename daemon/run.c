@@ -19,6 +19,7 @@
 
 #include "child.h"
 #include "clock.h"
+#include "load-protocol.h"
 #include "log.h"
 #include "macro.h"
 #include "procstat.h"
@@ -239,10 +240,11 @@ static void on_progress(struct run *r, cJSON *j)
 	r->rate = p.rate;
 	r->p99_ms = p.p99_ms;
 	r->errors = p.errors;
+	/* The phase is the state, but for the warm-up: running, unmeasured. */
 	if (phase && !stopping(r)) {
-		if (strcmp(phase, "connecting") == 0)
+		if (strcmp(phase, LOAD_PHASE_CONNECTING) == 0)
 			set_state(r, RUN_CONNECTING);
-		else if (strcmp(phase, "draining") == 0)
+		else if (strcmp(phase, LOAD_PHASE_DRAINING) == 0)
 			set_state(r, RUN_DRAINING);
 		else
 			set_state(r, RUN_RUNNING);
@@ -261,14 +263,14 @@ static void load_line(struct child *c, bool is_stderr, const char *line, void *u
 		return;
 	}
 	j = cJSON_Parse(line);
-	type = cJSON_GetStringValue(cJSON_GetObjectItem(j, "type"));
+	type = cJSON_GetStringValue(cJSON_GetObjectItem(j, LOAD_KEY_TYPE));
 	if (!type) {
 		log_warning("run %s: unexpected line from wsbench-load (%zu bytes): %.200s", r->id,
 		            strlen(line), line);
-	} else if (strcmp(type, "progress") == 0) {
+	} else if (strcmp(type, LOAD_LINE_PROGRESS) == 0) {
 		on_progress(r, j);
-	} else if (strcmp(type, "result") == 0) {
-		result = cJSON_DetachItemFromObject(j, "result");
+	} else if (strcmp(type, LOAD_LINE_RESULT) == 0) {
+		result = cJSON_DetachItemFromObject(j, LOAD_KEY_RESULT);
 		cJSON_Delete(r->result);
 		r->result = result;
 	}
@@ -281,10 +283,10 @@ static void load_exited(struct child *c, const siginfo_t *si, void *userdata)
 
 	r->load_exit = exit_code(si);
 	r->load_done = true;
-	/* 0: clean, 3: completed with errors (counted in the report), 130:
-	 * interrupted (our cancel or a server failure). */
-	if (r->load_exit != 0 && r->load_exit != 3 &&
-	    !(r->load_exit == 130 && (r->cancel_requested || r->failure)))
+	/* Errors are counted in the report; an interruption is ours (a
+	 * cancel, or the server failed) and its result covers the run so far. */
+	if (r->load_exit != LOAD_EXIT_OK && r->load_exit != LOAD_EXIT_ERRORS &&
+	    !(r->load_exit == LOAD_EXIT_INTERRUPTED && (r->cancel_requested || r->failure)))
 		fail(r, "wsbench-load exited with status %d", r->load_exit);
 	else if (!r->result && !r->cancel_requested)
 		fail(r, "wsbench-load printed no result");
@@ -403,17 +405,26 @@ static void start_load(struct run *r)
 
 /* ---- the echo server ---------------------------------------------------- */
 
+/* The URL of a READY line, or NULL for another line. */
+static const char *ready_url(const char *line)
+{
+	size_t n = strlen(SERVER_READY_PREFIX);
+
+	return strncmp(line, SERVER_READY_PREFIX, n) == 0 ? line + n : NULL;
+}
+
 static void server_line(struct child *c, bool is_stderr, const char *line, void *userdata)
 {
 	struct run *r = userdata;
+	const char *ready = is_stderr ? NULL : ready_url(line);
 
-	if (!is_stderr && strncmp(line, "READY ", 6) == 0 && stopping(r)) {
+	if (ready && stopping(r)) {
 		log_info("run %s: %s: %s (ignored: the run is being stopped)", r->id,
 		         r->server->name, line);
 		return;
 	}
-	if (!is_stderr && r->state == RUN_STARTING && strncmp(line, "READY ", 6) == 0) {
-		log_info("run %s: %s ready (%s)", r->id, r->server->name, line + 6);
+	if (ready && r->state == RUN_STARTING) {
+		log_info("run %s: %s ready (%s)", r->id, r->server->name, ready);
 		start_load(r);
 		return;
 	}

@@ -16,6 +16,7 @@
 #include "echo-options.h"
 #include "echo-worker.h"
 #include "listener.h"
+#include "load-protocol.h"
 #include "fdlimit.h"
 #include "log.h"
 #include "recv-guard.h"
@@ -93,9 +94,9 @@ static int run(const struct echo_options *o)
 		}
 
 	if (strchr(o->host, ':'))
-		printf("READY ws://[%s]:%u/\n", o->host, port);
+		printf(SERVER_READY_PREFIX "ws://[%s]:%u/\n", o->host, port);
 	else
-		printf("READY ws://%s:%u/\n", o->host, port);
+		printf(SERVER_READY_PREFIX "ws://%s:%u/\n", o->host, port);
 	fflush(stdout);
 	log_debug("listening on %s port %u with %u thread(s)", o->host, port, o->threads);
 

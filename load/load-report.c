@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "load-protocol.h"
 #include "load-report.h"
 #include "macro.h"
 #include "wsbench-config.h"
@@ -218,16 +219,16 @@ char *load_report_json(const struct load_result *r, bool pretty)
 	cJSON_AddNumberToObject(root, "elapsed_s", r->elapsed);
 	cJSON_AddBoolToObject(root, "interrupted", r->interrupted);
 	cJSON_AddItemToObject(root, "config", config_json(r));
-	cJSON_AddItemToObject(root, "throughput", throughput_json(r));
-	lat = cJSON_AddObjectToObject(root, "latency");
+	cJSON_AddItemToObject(root, LOAD_RESULT_THROUGHPUT, throughput_json(r));
+	lat = cJSON_AddObjectToObject(root, LOAD_RESULT_LATENCY);
 	cJSON_AddStringToObject(lat, "unit", "ms");
 	cJSON_AddItemToObject(lat, "corrected", latency_json(&r->stats.corrected));
 	cJSON_AddItemToObject(lat, "uncorrected", latency_json(&r->stats.uncorrected));
 	cJSON_AddNumberToObject(lat, "uncorrected_missing", (double)r->stats.uncorrected_missing);
-	cJSON_AddItemToObject(root, "errors", errors_json(r));
-	cJSON_AddItemToObject(root, "client", client_json(r));
-	cJSON_AddItemToObject(root, "timeline", timeline_json(r));
-	hist = cJSON_AddObjectToObject(root, "histogram");
+	cJSON_AddItemToObject(root, LOAD_RESULT_ERRORS, errors_json(r));
+	cJSON_AddItemToObject(root, LOAD_RESULT_CLIENT, client_json(r));
+	cJSON_AddItemToObject(root, LOAD_RESULT_TIMELINE, timeline_json(r));
+	hist = cJSON_AddObjectToObject(root, LOAD_RESULT_HISTOGRAM);
 	cJSON_AddStringToObject(hist, "unit", "us");
 	if (add_histogram(hist, "corrected", &r->stats.corrected) < 0 ||
 	    add_histogram(hist, "uncorrected", &r->stats.uncorrected) < 0) {

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "load-options.h"
+#include "load-protocol.h"
 #include "load-report.h"
 #include "load-worker.h"
 #include "fdlimit.h"
@@ -28,13 +29,25 @@
  * ephemeral ports (net.ipv4.ip_local_port_range 32768-60999). */
 #define CLIENTS_PER_SOURCE 25000
 
-enum exit_status {
-	EXIT_OK = 0,
-	EXIT_FAILURE_ = 1,
-	EXIT_USAGE = 2,
-	EXIT_ERRORS = 3,
-	EXIT_INTERRUPTED = 130
-};
+/* "KEY": in a JSON line's format string. */
+#define KEY(k) "\"" k "\":"
+
+/* --format jsonl, once a second (common/load-protocol.h names the keys). */
+// clang-format off
+#define PROGRESS_LINE                                                                              \
+	"{" KEY(LOAD_KEY_TYPE) "\"" LOAD_LINE_PROGRESS "\","                                        \
+	KEY(LOAD_KEY_ELAPSED) "%.1f," KEY(LOAD_KEY_TOTAL) "%.1f," KEY(LOAD_KEY_PHASE) "\"%s\","     \
+	KEY(LOAD_KEY_CONNECTED) "%u," KEY(LOAD_KEY_CLIENTS) "%u,"                                  \
+	KEY(LOAD_KEY_SENT) "%llu," KEY(LOAD_KEY_RECEIVED) "%llu,"                                  \
+	KEY(LOAD_KEY_RATE) "%.1f," KEY(LOAD_KEY_P99) "%.3f," KEY(LOAD_KEY_P99_SO_FAR) "%.3f,"      \
+	KEY(LOAD_KEY_ERRORS) "%llu}\n"
+
+/* --find-max-rate: a line per trial. */
+#define TRIAL_LINE_START "{" KEY(LOAD_KEY_TYPE) "\"" LOAD_LINE_TRIAL "\","
+
+/* The last line: the result, then "}". */
+#define RESULT_LINE_START "{" KEY(LOAD_KEY_TYPE) "\"" LOAD_LINE_RESULT "\"," KEY(LOAD_KEY_RESULT)
+// clang-format on
 
 static volatile sig_atomic_t interrupted;
 
@@ -93,12 +106,12 @@ struct run_ctx {
 static const char *phase_name(const struct run_ctx *ctx, int64_t now)
 {
 	if (now < ctx->plan.send_ns)
-		return "connecting";
+		return LOAD_PHASE_CONNECTING;
 	if (now < ctx->plan.measure_ns)
-		return "warmup";
+		return LOAD_PHASE_WARMUP;
 	if (now < ctx->plan.send_end_ns)
-		return "running";
-	return "draining";
+		return LOAD_PHASE_RUNNING;
+	return LOAD_PHASE_DRAINING;
 }
 
 static int timeline_append(struct load_result *r, const struct load_second *p)
@@ -124,14 +137,10 @@ static void print_progress(struct run_ctx *ctx, const struct load_stats *s,
 	uint64_t errors = s->conn_failed + s->conn_dropped + s->corrupted + s->unexpected;
 
 	if (o->format == FORMAT_JSONL) {
-		printf(
-		    "{\"type\":\"progress\",\"elapsed_s\":%.1f,\"total_s\":%.1f,\"phase\":\"%s\","
-		    "\"connected\":%u,\"clients\":%u,\"sent\":%llu,\"received\":%llu,"
-		    "\"rate\":%.1f,\"p99_ms\":%.3f,\"p99_so_far_ms\":%.3f,\"errors\":%llu}\n",
-		    p->t, total, phase_name(ctx, now), p->connected, o->clients,
-		    (unsigned long long)s->sent, (unsigned long long)s->received,
-		    (double)p->received, p->p99_ms, histogram_percentile(&ctx->so_far, 99) / 1000.0,
-		    (unsigned long long)errors);
+		printf(PROGRESS_LINE, p->t, total, phase_name(ctx, now), p->connected, o->clients,
+		       (unsigned long long)s->sent, (unsigned long long)s->received,
+		       (double)p->received, p->p99_ms,
+		       histogram_percentile(&ctx->so_far, 99) / 1000.0, (unsigned long long)errors);
 		fflush(stdout);
 	} else if (ctx->tty) {
 		fprintf(
@@ -330,11 +339,11 @@ static int exit_status_of(const struct load_result *r)
 	const struct load_stats *s = &r->stats;
 
 	if (r->interrupted)
-		return EXIT_INTERRUPTED;
+		return LOAD_EXIT_INTERRUPTED;
 	if (s->conn_failed || s->conn_dropped || load_stats_lost(s) || s->corrupted ||
 	    s->unexpected || s->scheduled > s->sent)
-		return EXIT_ERRORS;
-	return EXIT_OK;
+		return LOAD_EXIT_ERRORS;
+	return LOAD_EXIT_OK;
 }
 
 static int print_result(const struct load_options *o, const struct load_result *r)
@@ -349,7 +358,7 @@ static int print_result(const struct load_options *o, const struct load_result *
 	if (!json)
 		return -ENOMEM;
 	if (o->format == FORMAT_JSONL)
-		printf("{\"type\":\"result\",\"result\":%s}\n", json);
+		printf(RESULT_LINE_START "%s}\n", json);
 	else
 		printf("%s\n", json);
 	free(json);
@@ -383,9 +392,9 @@ static bool trial_passes(const struct load_options *o, const struct load_result 
 static void print_trial(const struct load_options *o, const struct trial *t, unsigned n)
 {
 	if (o->format == FORMAT_JSONL) {
-		printf("{\"type\":\"trial\",\"n\":%u,\"target_rate\":%.0f,\"receive_rate\":%.0f,"
-		       "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"lost\":%llu,\"pass\":%s,"
-		       "\"client_limited\":%s}\n",
+		printf(TRIAL_LINE_START "\"n\":%u,\"target_rate\":%.0f,\"receive_rate\":%.0f,"
+		                        "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"lost\":%llu,\"pass\":%s,"
+		                        "\"client_limited\":%s}\n",
 		       n, t->target, t->received_rate, t->p50_ms, t->p99_ms,
 		       (unsigned long long)t->lost, t->pass ? "true" : "false",
 		       t->client_limited ? "true" : "false");
@@ -417,7 +426,7 @@ static int find_max_rate(const struct load_options *base)
 		printf(
 		    "wsbench-load: highest total rate with p99 <= %.3f ms, %u clients, %zu B %s\n",
 		    base->p99_max * 1e3, base->clients, base->size,
-		    base->type == MESSAGE_TEXT ? "text" : "binary");
+		    message_type_to_string(base->type));
 	while (n < ELEMENTSOF(trials) && !interrupted) {
 		struct trial *t = &trials[n];
 
@@ -466,8 +475,8 @@ static int find_max_rate(const struct load_options *base)
 		printf(
 		    "%s{\"tool\":\"wsbench-load\",\"mode\":\"find-max-rate\",\"p99_max_ms\":%.3f,"
 		    "\"max_rate\":%.0f,\"upper_bound_reached\":%s,\"trials\":[",
-		    o.format == FORMAT_JSONL ? "{\"type\":\"result\",\"result\":" : "",
-		    base->p99_max * 1e3, lo, hi == 0 && lo > 0 ? "true" : "false");
+		    o.format == FORMAT_JSONL ? RESULT_LINE_START : "", base->p99_max * 1e3, lo,
+		    hi == 0 && lo > 0 ? "true" : "false");
 		for (unsigned i = 0; i < n; i++)
 			printf("%s{\"target_rate\":%.0f,\"receive_rate\":%.0f,\"p50_ms\":%.3f,"
 			       "\"p99_ms\":%.3f,\"lost\":%llu,\"mismatched\":%llu,\"pass\":%s,"
@@ -483,7 +492,7 @@ static int find_max_rate(const struct load_options *base)
 		free(json);
 	}
 	load_result_free(&best);
-	return interrupted ? EXIT_INTERRUPTED : lo > 0 ? EXIT_OK : EXIT_ERRORS;
+	return interrupted ? LOAD_EXIT_INTERRUPTED : lo > 0 ? LOAD_EXIT_OK : LOAD_EXIT_ERRORS;
 }
 
 int main(int argc, char **argv)
@@ -501,15 +510,15 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "wsbench-load: %s\n(see wsbench-load --help)\n", err);
 		load_options_free(&opts);
-		return EXIT_USAGE;
+		return LOAD_EXIT_USAGE;
 	}
 	if (r == LOAD_OPTIONS_HELP) {
 		fputs(load_usage, stdout);
-		return EXIT_OK;
+		return LOAD_EXIT_OK;
 	}
 	if (r == LOAD_OPTIONS_VERSION) {
 		printf("wsbench-load %s\n", WSBENCH_VERSION);
-		return EXIT_OK;
+		return LOAD_EXIT_OK;
 	}
 
 	fd_limit = (long)fd_limit_raise();
@@ -522,7 +531,7 @@ int main(int argc, char **argv)
 		    "limit\n",
 		    opts.clients, fds_needed, fd_limit);
 		load_options_free(&opts);
-		return EXIT_USAGE;
+		return LOAD_EXIT_USAGE;
 	}
 
 	sigaction(SIGINT, &sa, NULL);
@@ -538,10 +547,10 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		log_error_errno(r, "load run failed");
 		load_options_free(&opts);
-		return EXIT_FAILURE_;
+		return LOAD_EXIT_FAILURE;
 	}
 	if (print_result(&opts, &result) < 0)
-		status = EXIT_FAILURE_;
+		status = LOAD_EXIT_FAILURE;
 	else
 		status = exit_status_of(&result);
 	load_result_free(&result);

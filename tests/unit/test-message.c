@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -59,6 +60,28 @@ static void test_text_is_json(void **state)
 	for (int i = 24; i < 58; i++)
 		assert_true((buf[i] >= 'A' && buf[i] <= 'Z') || (buf[i] >= 'a' && buf[i] <= 'z') ||
 		            (buf[i] >= '0' && buf[i] <= '9') || buf[i] == '-' || buf[i] == '_');
+}
+
+static void test_text_header_extremes(void **state)
+{
+	/* The header is written without printf: it must read as printf's would. */
+	const struct message_id ids[] = {
+		{ .client = 0, .seq = 0, .sched_us = 0 },
+		{ .client = 10, .seq = 1000000, .sched_us = 99 },
+		{ .client = UINT32_MAX, .seq = UINT64_MAX, .sched_us = UINT64_MAX },
+	};
+	char buf[120], want[120];
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		int n = snprintf(want, sizeof(want), "{\"c\":%u,\"s\":%llu,\"t\":%llu,\"p\":\"",
+		                 ids[i].client, (unsigned long long)ids[i].seq,
+		                 (unsigned long long)ids[i].sched_us);
+
+		assert_int_equal(message_encode(MESSAGE_TEXT, &ids[i], key, (uint8_t *)buf, 100),
+		                 0);
+		assert_memory_equal(buf, want, (size_t)n);
+		assert_int_equal(message_min_size(MESSAGE_TEXT, &ids[i]), (size_t)n + 2 + 8);
+	}
 }
 
 static void test_min_size(void **state)
@@ -133,6 +156,7 @@ int main(void)
 		cmocka_unit_test(test_text_sizes),
 		cmocka_unit_test(test_binary_sizes),
 		cmocka_unit_test(test_text_is_json),
+		cmocka_unit_test(test_text_header_extremes),
 		cmocka_unit_test(test_min_size),
 		cmocka_unit_test(test_min_size_for_run),
 		cmocka_unit_test(test_type_names),

@@ -2,20 +2,23 @@
 /*
  * Presentation of a load result: the JSON document (the same sections the
  * daemon's reports use: config, throughput, latency, errors, client,
- * timeline, histogram) and the readable summary. cJSON stays in this file.
+ * timeline, histogram), which is also what the readable summary is rendered
+ * from (report/report-text.c, the same summary wsbenchctl prints). cJSON
+ * stays in this file.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "clock.h"
+#include "json.h"
 #include "load-protocol.h"
 #include "load-report.h"
 #include "macro.h"
+#include "report-text.h"
 #include "wsbench-config.h"
 
 void load_result_free(struct load_result *r)
@@ -205,11 +208,15 @@ static int add_histogram(cJSON *parent, const char *name, const struct histogram
 	return 0;
 }
 
-char *load_report_json(const struct load_result *r, bool pretty)
+/* The result as a JSON tree. Return: NULL on allocation failure. */
+static cJSON *result_json(const struct load_result *r)
 {
-	cJSON *root = cJSON_CreateObject(), *lat, *hist;
-	char start[80], end[80], *out;
+	_cleanup_json_ cJSON *root = cJSON_CreateObject();
+	cJSON *lat, *hist;
+	char start[80], end[80];
 
+	if (!root)
+		return NULL;
 	format_iso8601(r->start_wall_ns, start, sizeof(start));
 	format_iso8601(r->end_wall_ns, end, sizeof(end));
 	cJSON_AddStringToObject(root, "tool", "wsbench-load");
@@ -231,80 +238,26 @@ char *load_report_json(const struct load_result *r, bool pretty)
 	hist = cJSON_AddObjectToObject(root, LOAD_RESULT_HISTOGRAM);
 	cJSON_AddStringToObject(hist, "unit", "us");
 	if (add_histogram(hist, "corrected", &r->stats.corrected) < 0 ||
-	    add_histogram(hist, "uncorrected", &r->stats.uncorrected) < 0) {
-		cJSON_Delete(root);
+	    add_histogram(hist, "uncorrected", &r->stats.uncorrected) < 0)
 		return NULL;
-	}
-	out = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	return out;
+	return TAKE_PTR(root);
 }
 
-static void print_latency_row(FILE *f, const char *name, const struct histogram *h)
+char *load_report_json(const struct load_result *r, bool pretty)
 {
-	fprintf(f, "  %-12s", name);
-	if (!h->total) {
-		fprintf(f, " (no samples)\n");
-		return;
-	}
-	fprintf(f, "%9.3f", ms(histogram_min(h)));
-	for (size_t i = 0; i < ELEMENTSOF(percentiles); i++)
-		fprintf(f, "%9.3f", ms(histogram_percentile(h, percentiles[i].p)));
-	fprintf(f, "%9.3f%9.3f%9.3f\n", ms(h->max), histogram_mean(h) / 1000.0,
-	        histogram_stddev(h) / 1000.0);
+	_cleanup_json_ cJSON *root = result_json(r);
+
+	if (!root)
+		return NULL;
+	return pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
 }
 
-void load_report_text(FILE *f, const struct load_result *r)
+int load_report_text(FILE *f, const struct load_result *r)
 {
-	const struct load_options *o = r->opts;
-	const struct load_stats *s = &r->stats;
-	uint64_t lost = load_stats_lost(s);
+	_cleanup_json_ cJSON *root = result_json(r);
 
-	fprintf(f, "wsbench-load %s -> %s\n", WSBENCH_VERSION, o->url);
-	fprintf(
-	    f, "  %u clients over %u threads, ramp-up %.1fs, %s %s messages of %zu B, pattern %s\n",
-	    o->clients, r->threads, o->ramp_up, message_type_to_string(o->type), "verified",
-	    o->size, pattern_to_string(o->schedule.pattern));
-	fprintf(f, "  measured %.1fs after %.1fs warm-up, send times on a %g ms tick%s\n\n",
-	        r->measured_seconds, o->warmup, o->tick * 1e3,
-	        r->interrupted ? "  (INTERRUPTED)" : "");
-	fprintf(f, "Throughput\n");
-	fprintf(f, "  target %.0f msg/s   sent %.0f msg/s   received %.0f msg/s   %.2f Mbit/s\n\n",
-	        schedule_total_rate(&o->schedule),
-	        r->measured_seconds > 0 ? (double)s->measured_sent / r->measured_seconds : 0,
-	        load_result_rate(r),
-	        r->measured_seconds > 0
-	            ? (double)s->measured_received * (double)o->size * 8 / r->measured_seconds / 1e6
-	            : 0);
-	fprintf(f, "Latency (ms)       min      p50      p90      p99    p99.9   p99.99      max   "
-	           "  mean   stddev\n");
-	print_latency_row(f, "corrected", &s->corrected);
-	print_latency_row(f, "uncorrected", &s->uncorrected);
-	print_latency_row(f, "send lag", &s->send_lag);
-	fprintf(f, "\nConnections\n");
-	fprintf(f,
-	        "  established %" PRIu64 "/%u   failed %" PRIu64 " (refused %" PRIu64
-	        ", timeout %" PRIu64 ", handshake %" PRIu64 ", other %" PRIu64
-	        ")   retries %" PRIu64 "   dropped %" PRIu64 "\n",
-	        s->conn_established, o->clients, s->conn_failed, s->fail_refused, s->fail_timeout,
-	        s->fail_handshake, s->fail_other, s->conn_retries, s->conn_dropped);
-	for (int i = 0; i < LOAD_STATS_CODES && s->http_status[i].count; i++)
-		fprintf(f, "  handshake answered HTTP %d: %" PRIu64 "\n", s->http_status[i].code,
-		        s->http_status[i].count);
-	for (int i = 0; i < LOAD_STATS_CODES && s->close_codes[i].count; i++)
-		fprintf(f, "  closed by the server with %d: %" PRIu64 "\n", s->close_codes[i].code,
-		        s->close_codes[i].count);
-	fprintf(f, "\nMessages\n");
-	fprintf(f,
-	        "  sent %" PRIu64 "   received %" PRIu64 "   lost %" PRIu64 "   corrupted %" PRIu64
-	        "   unexpected %" PRIu64 "   not sent %" PRIu64 "\n\n",
-	        s->sent, s->received, lost, s->corrupted, s->unexpected,
-	        s->scheduled > s->sent ? s->scheduled - s->sent : 0);
-	fprintf(f, "Client\n");
-	fprintf(f,
-	        "  CPU %.2fs (%.0f%% mean, busiest thread %.0f%%), %.1f us/message, RSS %.1f MiB\n",
-	        r->cpu_seconds, r->cpu_percent_mean, r->max_thread_cpu_percent,
-	        s->received ? r->cpu_seconds * 1e6 / (double)s->received : 0,
-	        (double)r->rss_max_bytes / (1024.0 * 1024.0));
-	fprintf(f, "  %s\n", r->verdict);
+	if (!root)
+		return -ENOMEM;
+	report_text_write(f, root);
+	return 0;
 }

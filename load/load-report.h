@@ -10,5 +10,5 @@
 /* The result as JSON. Return: a malloc'd string, or NULL on allocation failure. */
 char *load_report_json(const struct load_result *r, bool pretty);
 
-/* The readable summary. */
-void load_report_text(FILE *f, const struct load_result *r);
+/* The readable summary (report/report-text.c's). Return: 0 or -ENOMEM. */
+int load_report_text(FILE *f, const struct load_result *r);

@@ -350,10 +350,8 @@ static int print_result(const struct load_options *o, const struct load_result *
 {
 	char *json;
 
-	if (o->format == FORMAT_TEXT) {
-		load_report_text(stdout, r);
-		return 0;
-	}
+	if (o->format == FORMAT_TEXT)
+		return load_report_text(stdout, r);
 	json = load_report_json(r, o->format == FORMAT_JSON);
 	if (!json)
 		return -ENOMEM;
@@ -465,7 +463,8 @@ static int find_max_rate(const struct load_options *base)
 		if (lo > 0) {
 			best.opts = &o;
 			o.schedule.rate = lo / o.clients;
-			load_report_text(stdout, &best);
+			if (load_report_text(stdout, &best) < 0)
+				log_error("out of memory for the summary");
 		}
 	} else {
 		char *json = lo > 0 ? (best.opts = &o, o.schedule.rate = lo / o.clients,

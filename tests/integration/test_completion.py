@@ -158,6 +158,10 @@ class Completion(unittest.TestCase):
         for o in ("--server", "--set", "--wait", "--json"):
             self.assertIn(o, start)
         self.assertNotIn("--server", self.complete("runs --"))
+        report = self.complete("report x --")
+        for o in ("--html", "--hdr-log", "--json"):
+            self.assertIn(o, report)
+        self.assertNotIn("--html", start)
 
     def test_scenarios_and_servers_from_the_daemon(self):
         names = [s["name"] for s in self.ctl_json("list-scenarios")]

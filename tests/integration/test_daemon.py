@@ -266,6 +266,23 @@ class Requests(DaemonCase):
         self.assertEqual(ctl(self.bus, "start", check=False).returncode, 2)
         self.assertEqual(ctl(self.bus, "frobnicate", check=False).returncode, 2)
         self.assertEqual(ctl(self.bus, "start", "single", "--set", "novalue", check=False).returncode, 2)
+        # Too many or too few arguments, and options the verb does not take,
+        # are refused before anything is asked of the daemon.
+        for args, needle in ((["runs", "extra"], "runs takes no arguments, got 'extra'"),
+                             (["status", "a", "b"], "status takes at most one RUN id"),
+                             (["wait"], "wait needs one RUN id"),
+                             (["start", "single", "burst-100"], "start takes one SCENARIO"),
+                             (["status", "--server", "c-lws"], "--server does not apply to status"),
+                             (["wait", "x", "--wait"], "--wait does not apply to wait"),
+                             (["cancel", "x", "--set", "a=1"], "--set does not apply to cancel"),
+                             (["start", "single", "--html", "x.html"],
+                              "--html does not apply to start"),
+                             (["runs", "--hdr-log", "x.hlog"], "--hdr-log does not apply to runs")):
+            p = ctl(self.bus, *args, check=False)
+            self.assertEqual(p.returncode, 2, args)
+            self.assertIn(needle, p.stderr)
+        self.assertEqual(ctl_json(self.bus, "status")["active_run"], "")
+        self.assertFalse(os.path.exists("x.html"))
 
     def test_unknown_run(self):
         for verb in ("cancel", "report", "status", "wait"):
@@ -371,6 +388,81 @@ class Failures(DaemonCase):
         self.wait_state(run_id, {"starting"})
         ctl(self.bus, "cancel", run_id)
         self.wait(run_id, "cancelled")
+
+
+class Renderings(DaemonCase):
+    """wsbenchctl report RUN --html FILE / --hdr-log FILE: report/'s
+    renderers, fed the report as stored."""
+
+    def test_html_and_hdr_log(self):
+        run_id = self.start("single", *SHORT)
+        self.wait(run_id)
+        html = os.path.join(self.tmp, "run.html")
+        hlog = os.path.join(self.tmp, "run.hlog")
+        p = ctl(self.bus, "report", run_id, "--html", html, "--hdr-log", hlog)
+        self.assertEqual(p.stdout, "")
+        with open(html) as f:
+            page = f.read()
+        self.assertTrue(page.startswith("<!DOCTYPE html>"), page[:100])
+        self.assertIn(run_id, page)
+        self.assertIn("<svg", page)
+        with open(hlog) as f:
+            log = f.read()
+        self.assertIn("#[StartTime: ", log)
+        lines = [x for x in log.splitlines() if x and not x.startswith(("#", "\"StartTimestamp"))]
+        self.assertEqual(len(lines), 2, log)
+        self.assertIn("HISTF", lines[0])
+        self.assertTrue(lines[1].startswith("Tag=uncorrected,"), lines[1])
+        # One at a time too; the summary is unchanged by them.
+        os.unlink(hlog)
+        ctl(self.bus, "report", run_id, "--hdr-log", hlog)
+        self.assertTrue(os.path.exists(hlog))
+        self.assertIn(f"Run {run_id}: single on c-lws (c), finished",
+                      ctl(self.bus, "report", run_id).stdout)
+
+    def test_a_run_that_measured_nothing_has_no_hdr_log(self):
+        run_id = self.start("single", "--server", "slow-start", *SHORT)
+        self.wait_state(run_id, {"starting"})
+        ctl(self.bus, "cancel", run_id)
+        self.wait(run_id, "cancelled")
+        hlog = os.path.join(self.tmp, "nothing.hlog")
+        p = ctl(self.bus, "report", run_id, "--hdr-log", hlog, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("has no latency histogram", p.stderr)
+        self.assertFalse(os.path.exists(hlog))
+        html = os.path.join(self.tmp, "nothing.html")
+        ctl(self.bus, "report", run_id, "--html", html)
+        with open(html) as f:
+            self.assertIn(run_id, f.read())
+
+    def test_unwritable_file(self):
+        run_id = self.start("single", *SHORT)
+        self.wait(run_id)
+        p = ctl(self.bus, "report", run_id, "--html", os.path.join(self.tmp, "no", "such", "x"),
+                check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("cannot write the HTML report", p.stderr)
+
+
+class Usage(unittest.TestCase):
+    def test_man_page_matches_usage(self):
+        """Every verb with its arguments, and every option, as wsbenchctl
+        --help shows them, is in docs/wsbenchctl.1."""
+        usage = subprocess.run([os.path.join(servers.build_dir(), "ctl", "wsbenchctl"), "--help"],
+                               capture_output=True, text=True, check=True).stdout
+        with open(os.path.join(SOURCE, "docs", "wsbenchctl.1")) as f:
+            man = f.read()
+        # The man page's words, without roff's fonts, escapes and macros.
+        text = re.sub(r"\\f[BIRP]", "", man).replace("\\-", "-")
+        text = re.sub(r"^\.BR? ", "", text, flags=re.M).replace('" ", "', ", ")
+        verbs = usage.split("Verbs:\n")[1].split("\n\n")[0]
+        for line in verbs.splitlines():
+            m = re.match(r"  ([a-z-]+(?: [A-Z\[].*?)?)(?:  +|$)", line)
+            if m:
+                self.assertTrue("\n" + m.group(1).strip() in text, f"not in the man page: {line}")
+        options = usage.split("Options:\n")[1].split("\n\n")[0]
+        for opt in re.findall(r"--[a-z-]+", options + verbs):
+            self.assertTrue(opt in text, f"not in the man page: {opt}")
 
 
 class ReportWriteFailure(DaemonCase):

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The readable summary (see report-text.h). Sections both documents have are
+ * written by the same code; only the head (who ran what) and the resources
+ * (sampled by the daemon, or measured by wsbench-load itself) depend on
+ * which document it is.
+ */
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "report-text.h"
+
+static const cJSON *get(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItem(o, key);
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const char *s = cJSON_GetStringValue(get(o, key));
+
+	return s ? s : "";
+}
+
+/* NaN when missing: printed as such rather than as a made-up 0. */
+static double jnum(const cJSON *o, const char *key)
+{
+	return cJSON_GetNumberValue(get(o, key));
+}
+
+/* A stored report: the run, who ran it where, and the scenario. */
+static void write_run_head(FILE *out, const cJSON *doc)
+{
+	const cJSON *meta = get(doc, "metadata"), *cc = get(doc, "clientConfig");
+
+	fprintf(out, "Run %s: %s on %s (%s), %s\n", jstr(meta, "id"), jstr(meta, "scenario"),
+	        jstr(meta, "server"), jstr(meta, "language"), jstr(meta, "state"));
+	if (jstr(meta, "failure_reason")[0])
+		fprintf(out, "  failed: %s\n", jstr(meta, "failure_reason"));
+	fprintf(out, "  %s .. %s on %s, wsbench %s\n", jstr(meta, "start"), jstr(meta, "end"),
+	        jstr(meta, "host"), jstr(meta, "wsbench_version"));
+	fprintf(out,
+	        "  %.0f clients, ramp-up %gs, %s %g msg/s per client, %.0f B %s, %gs after %gs "
+	        "warm-up\n\n",
+	        jnum(cc, "clients"), jnum(cc, "ramp_up_s"), jstr(cc, "pattern"),
+	        jnum(cc, "rate_per_client"), jnum(cc, "message_size"), jstr(cc, "message_type"),
+	        jnum(cc, "duration_s"), jnum(cc, "warmup_s"));
+}
+
+/* wsbench-load's own result: the tool, its target and its settings. */
+static void write_load_head(FILE *out, const cJSON *doc)
+{
+	const cJSON *c = get(doc, "config"), *tp = get(doc, "throughput");
+
+	fprintf(out, "wsbench-load %s -> %s\n", jstr(doc, "version"), jstr(c, "url"));
+	fprintf(out,
+	        "  %.0f clients over %.0f threads, ramp-up %.1fs, %s verified messages of %.0f B, "
+	        "pattern %s\n",
+	        jnum(c, "clients"), jnum(c, "threads"), jnum(c, "ramp_up_s"),
+	        jstr(c, "message_type"), jnum(c, "message_size"), jstr(c, "pattern"));
+	fprintf(out, "  measured %.1fs after %.1fs warm-up, send times on a %g ms tick%s\n\n",
+	        jnum(tp, "measured_seconds"), jnum(c, "warmup_s"), jnum(c, "tick_ms"),
+	        cJSON_IsTrue(get(doc, "interrupted")) ? "  (INTERRUPTED)" : "");
+}
+
+static void write_latency(FILE *out, const char *name, const cJSON *l)
+{
+	if (!cJSON_IsObject(l) || jnum(l, "count") == 0) {
+		fprintf(out, "  %-12s (no samples)\n", name);
+		return;
+	}
+	fprintf(out, "  %-12s%9.3f%9.3f%9.3f%9.3f%9.3f%9.3f%9.3f%9.3f%9.3f\n", name, jnum(l, "min"),
+	        jnum(l, "p50"), jnum(l, "p90"), jnum(l, "p99"), jnum(l, "p99_9"), jnum(l, "p99_99"),
+	        jnum(l, "max"), jnum(l, "mean"), jnum(l, "stddev"));
+}
+
+static void write_measurements(FILE *out, const cJSON *doc)
+{
+	const cJSON *tp = get(doc, "throughput"), *lat = get(doc, "latency");
+	const cJSON *err = get(doc, "errors"), *conn = get(err, "connections"),
+	            *msg = get(err, "messages");
+
+	if (cJSON_IsObject(tp))
+		fprintf(out,
+		        "Throughput\n  target %.0f msg/s   sent %.0f msg/s   received %.0f msg/s   "
+		        "%.2f Mbit/s\n\n",
+		        jnum(tp, "target_rate"), jnum(tp, "send_rate"), jnum(tp, "receive_rate"),
+		        jnum(tp, "mbit_per_s_received"));
+	fprintf(out, "Latency (ms)       min      p50      p90      p99    p99.9   p99.99      max "
+	             "    mean   stddev\n");
+	write_latency(out, "corrected", get(lat, "corrected"));
+	write_latency(out, "uncorrected", get(lat, "uncorrected"));
+	if (cJSON_IsObject(conn))
+		fprintf(out,
+		        "\nErrors\n  connections: %.0f/%.0f established, %.0f failed (refused "
+		        "%.0f, timeout %.0f, handshake %.0f), %.0f dropped\n",
+		        jnum(conn, "established"), jnum(conn, "clients"), jnum(conn, "failed"),
+		        jnum(conn, "refused"), jnum(conn, "timeout"),
+		        jnum(conn, "handshake_rejected"), jnum(conn, "dropped"));
+	if (cJSON_IsObject(msg))
+		fprintf(out,
+		        "  messages: %.0f sent, %.0f received, %.0f lost, %.0f mismatched; error "
+		        "rate %.4f%%\n",
+		        jnum(msg, "sent"), jnum(msg, "received"), jnum(msg, "lost"),
+		        jnum(msg, "mismatched"), jnum(err, "error_rate") * 100);
+}
+
+/* The daemon sampled both processes from /proc. */
+static void write_resource_usage(FILE *out, const cJSON *doc)
+{
+	const cJSON *use = get(doc, "resourceUsage"), *ss = get(use, "server_summary"),
+	            *cs = get(use, "client_summary"), *cl = get(doc, "client");
+
+	fprintf(out, "\nResources (sampled every %.0f ms)\n", jnum(use, "interval_ms"));
+	if (cJSON_IsObject(ss) && jnum(ss, "samples") > 0)
+		fprintf(out, "  server: CPU mean %.1f%% max %.1f%%, RSS max %.1f MiB\n",
+		        jnum(ss, "cpu_percent_mean"), jnum(ss, "cpu_percent_max"),
+		        jnum(ss, "rss_bytes_max") / 1048576.0);
+	else
+		fprintf(out, "  server: not sampled\n");
+	if (cJSON_IsObject(cs))
+		fprintf(out, "  client: CPU mean %.1f%% max %.1f%%, RSS max %.1f MiB\n",
+		        jnum(cs, "cpu_percent_mean"), jnum(cs, "cpu_percent_max"),
+		        jnum(cs, "rss_bytes_max") / 1048576.0);
+	if (cJSON_IsObject(cl))
+		fprintf(out, "  %s\n", jstr(cl, "verdict"));
+}
+
+/* wsbench-load measured itself. */
+static void write_client(FILE *out, const cJSON *doc)
+{
+	const cJSON *cl = get(doc, "client");
+
+	if (!cJSON_IsObject(cl))
+		return;
+	fprintf(out, "\nClient\n");
+	fprintf(out,
+	        "  CPU %.2fs (%.0f%% mean, busiest thread %.0f%%), %.1f us/message, RSS %.1f MiB; "
+	        "send lag p99 %.3f ms, max %.3f ms\n",
+	        jnum(cl, "cpu_seconds"), jnum(cl, "cpu_percent_mean"),
+	        jnum(cl, "max_thread_cpu_percent"), jnum(cl, "cpu_us_per_message"),
+	        jnum(cl, "rss_max_bytes") / 1048576.0, jnum(cl, "send_lag_p99_ms"),
+	        jnum(cl, "send_lag_max_ms"));
+	fprintf(out, "  %s\n", jstr(cl, "verdict"));
+}
+
+void report_text_write(FILE *out, const cJSON *doc)
+{
+	bool stored = cJSON_IsObject(get(doc, "metadata"));
+
+	if (stored)
+		write_run_head(out, doc);
+	else
+		write_load_head(out, doc);
+	write_measurements(out, doc);
+	if (stored)
+		write_resource_usage(out, doc);
+	else
+		write_client(out, doc);
+}

@@ -444,9 +444,27 @@ static int worker_create_context(struct echo_worker *w)
 	return 0;
 }
 
+/*
+ * lws 4.1.6 on a foreign libev loop services its own timers late: a deadline
+ * earlier than the one its libev timer is armed for waits for that one,
+ * since the glue re-arms the timer only from its own callbacks (measured:
+ * with --handshake-timeout 2, idle and half-sent upgrades were closed after
+ * 30 s, the period of lws's header-table check). Each second, waking the
+ * service thread makes lws run every timer that is due, so the handshake
+ * timeout and lws's other timers hold to within a second. The watcher does
+ * not keep the loop alive (ev_unref).
+ */
+static void on_timer_tick(struct ev_loop *loop, struct ev_timer *t, int revents)
+{
+	struct echo_worker *w = t->data;
+
+	lws_cancel_service(w->context);
+}
+
 static void *worker_main(void *userdata)
 {
 	struct echo_worker *w = userdata;
+	struct ev_timer tick;
 	int r;
 
 	w->tx_buf = malloc(LWS_PRE + ECHO_DIRECT_MAX);
@@ -458,8 +476,14 @@ static void *worker_main(void *userdata)
 	pthread_mutex_unlock(&w->startup->lock);
 	if (r < 0)
 		goto out;
+	ev_timer_init(&tick, on_timer_tick, 1.0, 1.0);
+	tick.data = w;
+	ev_timer_start(w->loop, &tick);
+	ev_unref(w->loop);
 	if (!w->exit_loop)
 		ev_run(w->loop, 0);
+	ev_ref(w->loop);
+	ev_timer_stop(w->loop, &tick);
 	if (!w->exit_loop) {
 		/* The loop ran out of watchers: lws lost its descriptors. */
 		w->result = -EIO;

@@ -232,7 +232,7 @@ static int client_epoll(struct load_worker *w, struct load_client *c, int op, ui
 {
 	struct epoll_event ev = { .events = events, .data.ptr = c };
 
-	return epoll_ctl(w->epoll_fd, op, c->fd, &ev) < 0 ? -errno : 0;
+	return epoll_ctl(w->io_fd, op, c->fd, &ev) < 0 ? -errno : 0;
 }
 
 static void client_want_out(struct load_worker *w, struct load_client *c, bool want)
@@ -413,6 +413,8 @@ static int client_socket(struct load_worker *w, struct load_client *c)
 	c->fd = fd;
 	/* Frames are batched here; the kernel must not hold them back. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Echoes are timed by the kernel when they arrive (see on_readable()). */
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	if (p->n_sources) {
 		const struct load_addr *src = &w->sources[c->id % p->n_sources];
 
@@ -762,11 +764,42 @@ static bool consume_handshake(struct load_worker *w, struct load_client *c, cons
 	return consume_frames(w, c, buf + r, len - (size_t)r, now);
 }
 
+/*
+ * When the bytes of this read reached the machine: the kernel's receive
+ * timestamp (of the last segment read, so never early), converted from
+ * CLOCK_REALTIME; the time now when there is none. Reads may wait for the
+ * next tick (see io_wakes_update()), so the time of the read() would
+ * count that wait as latency.
+ */
+static int64_t arrival_ns(const struct load_worker *w, struct msghdr *mh, int64_t now)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		struct timespec ts;
+		int64_t t;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+		t = (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec - w->realtime_offset_ns;
+		return t > 0 && t < now ? t : now;
+	}
+	return now;
+}
+
 static void on_readable(struct load_worker *w, struct load_client *c)
 {
 	for (int i = 0; i < 4; i++) {
-		ssize_t n = read(c->fd, w->rx_buf, w->rx_size);
-		int64_t now;
+		union {
+			char buf[CMSG_SPACE(sizeof(struct timespec))];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = { .iov_base = w->rx_buf, .iov_len = w->rx_size };
+		struct msghdr mh = { .msg_iov = &iov,
+			             .msg_iovlen = 1,
+			             .msg_control = control.buf,
+			             .msg_controllen = sizeof(control.buf) };
+		ssize_t n = recvmsg(c->fd, &mh, 0);
+		int64_t at;
 		bool alive;
 
 		if (n < 0 && errno == EINTR)
@@ -782,12 +815,11 @@ static void on_readable(struct load_worker *w, struct load_client *c)
 				client_lost(w, c, error);
 			return;
 		}
-		/* Echoes are timed when their bytes reach us, not when parsed. */
-		now = now_ns();
+		at = arrival_ns(w, &mh, now_ns());
 		if (c->state == CLIENT_HANDSHAKE)
-			alive = consume_handshake(w, c, w->rx_buf, (size_t)n, now);
+			alive = consume_handshake(w, c, w->rx_buf, (size_t)n, at);
 		else
-			alive = consume_frames(w, c, w->rx_buf, (size_t)n, now);
+			alive = consume_frames(w, c, w->rx_buf, (size_t)n, at);
 		if (!alive || (size_t)n < w->rx_size)
 			return;
 	}
@@ -969,27 +1001,57 @@ static int64_t thread_cpu_ns(void)
 	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
-static int worker_loop(struct load_worker *w)
+/*
+ * Whether socket readiness wakes the worker. A wakeup costs more CPU than a
+ * message (see --tick), so while the timer fires within one tick anyway,
+ * sockets wait for it: reads are at most a tick late, and echoes are still
+ * timed when they arrived (arrival_ns()). Idle stretches wake on I/O.
+ */
+static void io_wakes_update(struct load_worker *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &w->io_fd };
+	bool want = w->tick_ns <= 1 || next_deadline(w) - now_ns() > w->tick_ns;
+
+	if (want == w->io_wakes)
+		return;
+	if (epoll_ctl(w->epoll_fd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->io_fd, &ev) == 0)
+		w->io_wakes = want;
+}
+
+/* Serves every socket that is ready. */
+static void io_harvest(struct load_worker *w)
 {
 	struct epoll_event events[MAX_EVENTS];
+	int n;
+
+	w->realtime_offset_ns = wall_ns() - now_ns();
+	do {
+		n = epoll_wait(w->io_fd, events, MAX_EVENTS, 0);
+		for (int i = 0; i < n; i++)
+			on_client_io(w, events[i].data.ptr, events[i].events);
+	} while (n == MAX_EVENTS);
+}
+
+static int worker_loop(struct load_worker *w)
+{
+	struct epoll_event events[2];
 
 	while (!w->exit_loop) {
 		bool timer = false;
 		int n;
 
 		timer_arm(w);
-		n = epoll_wait(w->epoll_fd, events, MAX_EVENTS, -1);
+		io_wakes_update(w);
+		n = epoll_wait(w->epoll_fd, events, ELEMENTSOF(events), -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return log_error_errno(-errno, "epoll_wait failed");
 		}
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; i < n; i++)
 			if (events[i].data.ptr == w)
 				timer = true;
-			else
-				on_client_io(w, events[i].data.ptr, events[i].events);
-		}
+		io_harvest(w);
 		if (timer)
 			on_timer(w);
 	}
@@ -1048,7 +1110,7 @@ int load_worker_init(struct load_worker *w, unsigned index, const struct load_pl
 	memset(w, 0, sizeof(*w));
 	w->index = index;
 	w->plan = plan;
-	w->epoll_fd = w->timer_fd = -1;
+	w->epoll_fd = w->timer_fd = w->io_fd = -1;
 	/* Clients due in the same tick are served in one wakeup. */
 	w->tick_ns = MAX((int64_t)llround(o->tick * 1e9), (int64_t)1);
 	pthread_mutex_init(&w->lock, NULL);
@@ -1088,6 +1150,9 @@ int load_worker_init(struct load_worker *w, unsigned index, const struct load_pl
 	if (w->epoll_fd < 0)
 		return -errno;
 	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->timer_fd, &ev) < 0)
+		return -errno;
+	w->io_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->io_fd < 0)
 		return -errno;
 	w->n_clients = n;
 	w->open_clients = n;
@@ -1133,9 +1198,11 @@ void load_worker_free(struct load_worker *w)
 		close(w->timer_fd);
 	if (w->epoll_fd >= 0)
 		close(w->epoll_fd);
+	if (w->io_fd >= 0)
+		close(w->io_fd);
 	pthread_mutex_destroy(&w->lock);
 	memset(w, 0, sizeof(*w));
-	w->epoll_fd = w->timer_fd = -1;
+	w->epoll_fd = w->timer_fd = w->io_fd = -1;
 }
 
 int load_worker_start(struct load_worker *w)

@@ -49,11 +49,14 @@ struct load_worker {
 	const struct load_plan *plan;
 	pthread_t thread;
 
-	int epoll_fd;
+	int epoll_fd; /* what the worker sleeps on: the timer, and io_fd when it should wake */
 	int timer_fd;
-	int64_t timer_armed_ns; /* the deadline the timerfd holds; 0: none */
-	int64_t tick_ns;        /* send times are rounded up to multiples of this */
-	struct ws_rng rng;      /* mask keys and handshake nonces */
+	int io_fd; /* the sockets */
+	bool io_wakes;
+	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for receive timestamps */
+	int64_t timer_armed_ns;     /* the deadline the timerfd holds; 0: none */
+	int64_t tick_ns;            /* send times are rounded up to multiples of this */
+	struct ws_rng rng;          /* mask keys and handshake nonces */
 
 	struct load_addr server;
 	struct load_addr *sources; /* --source-addresses, parsed */

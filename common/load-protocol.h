@@ -13,7 +13,7 @@
  *    LOAD_KEY_*), and ends with one of the LOAD_EXIT_* statuses.
  *
  * wsbench-load (load/main.c, load-report.c) writes with these names and
- * wsbenchd (daemon/run.c, progress.c, report.c) reads with them. The run
+ * wsbenchd (daemon/run.c, progress.c, report-build.c) reads with them. The run
  * states wsbenchd derives from the phases are the D-Bus contract's
  * (wsbench-dbus.h).
  */

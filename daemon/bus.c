@@ -18,7 +18,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
-#include "report.h"
+#include "report-store.h"
 #include "run.h"
 #include "wsbench-config.h"
 #include "wsbench-dbus.h"

@@ -16,7 +16,8 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
-#include "report.h"
+#include "report-build.h"
+#include "report-store.h"
 #include "run.h"
 
 int manager_new(sd_event *event, const char *config_path, struct manager **ret)
@@ -180,10 +181,18 @@ static void on_run_started(struct run *r, void *userdata)
  * writable, disk full) becomes the run's failure reason. */
 static void store_report(struct manager *m, struct run *r)
 {
-	int k = report_store_write(m->reports, r, r->config->daemon.keep_reports, &r->report_path);
+	_cleanup_free_ char *text = report_build(r);
+	char *path = NULL;
+	int k = text ? report_store_add(m->reports, text, r->scenario.name, r->server->language,
+	                                r->start_wall_ns, r->config->daemon.keep_reports, &path)
+	             : -ENOMEM;
 
-	if (k < 0)
+	if (k < 0) {
 		run_report_failed(r, m->reports->dir, k);
+		return;
+	}
+	free(r->report_path);
+	r->report_path = path;
 }
 
 static void on_run_finished(struct run *r, void *userdata)

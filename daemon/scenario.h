@@ -4,7 +4,7 @@
  * table (scenario_fields[]: name, type, range, default, doc, and what the
  * report and wsbench-load call it) that drives everything that handles them:
  * the configuration file (config.c), the StartRun overrides (bus.c), the
- * normal-form dump, ListScenarios, the report's clientConfig (report.c) and
+ * normal-form dump, ListScenarios, the report's clientConfig (report-build.c) and
  * wsbench-load's command line (run.c). A new setting is one new row.
  * The ranges are wsbench-load's own (common/load-protocol.h).
  */

@@ -261,3 +261,32 @@ int load_report_text(FILE *f, const struct load_result *r)
 	report_text_write(f, root);
 	return 0;
 }
+
+int load_report_print(const struct load_result *r, enum load_format format)
+{
+	char *json;
+
+	if (format == FORMAT_TEXT)
+		return load_report_text(stdout, r);
+	json = load_report_json(r, format == FORMAT_JSON);
+	if (!json)
+		return -ENOMEM;
+	if (format == FORMAT_JSONL)
+		printf(LOAD_JSONL_RESULT_START "%s}\n", json);
+	else
+		printf("%s\n", json);
+	free(json);
+	return 0;
+}
+
+enum load_exit load_result_exit(const struct load_result *r)
+{
+	const struct load_stats *s = &r->stats;
+
+	if (r->interrupted)
+		return LOAD_EXIT_INTERRUPTED;
+	if (s->conn_failed || s->conn_dropped || load_stats_lost(s) || s->corrupted ||
+	    s->unexpected || s->scheduled > s->sent)
+		return LOAD_EXIT_ERRORS;
+	return LOAD_EXIT_OK;
+}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "load-options.h"
+#include "load-protocol.h"
 #include "load-stats.h"
 
 struct load_second {
@@ -45,3 +46,6 @@ void load_result_free(struct load_result *r);
 
 /* Messages/s received in the measured window. */
 double load_result_rate(const struct load_result *r);
+
+/* The exit status the result earns: errors counted, interrupted, or clean. */
+enum load_exit load_result_exit(const struct load_result *r);

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "macro.h"
 #include "message.h"
+#include "scheduler.h"
 
 /* Sent messages remembered per client, to match echoes by sequence number,
  * detect duplicates and recover the actual send time. An echo older than
@@ -48,12 +49,6 @@ enum event_kind {
 	EVENT_SEND,
 };
 
-struct load_event {
-	int64_t at_ns;
-	uint32_t heap_index; /* UINT32_MAX when not queued */
-	uint8_t kind;
-};
-
 enum client_state {
 	CLIENT_IDLE,       /* before the first attempt, or waiting to retry */
 	CLIENT_CONNECTING, /* TCP connect in progress */
@@ -72,7 +67,7 @@ struct sent_slot {
 #define SLOT_OUTSTANDING 0x80000000u
 
 /* Kept small: an idle connection costs this, the kernel's socket and a
- * share of the event heap. */
+ * share of the scheduler's heap. */
 struct load_client {
 	struct load_event client_ev, send_ev;
 	int fd;
@@ -109,82 +104,14 @@ static struct load_client *client_of(struct load_event *e)
 	           : (struct load_client *)((char *)e - offsetof(struct load_client, client_ev));
 }
 
-/* ---- event heap (min-heap on at_ns) ---------------------------------- */
-
-static void heap_swap(struct load_worker *w, unsigned a, unsigned b)
-{
-	struct load_event *t = w->heap[a];
-
-	w->heap[a] = w->heap[b];
-	w->heap[b] = t;
-	w->heap[a]->heap_index = a;
-	w->heap[b]->heap_index = b;
-}
-
-static void heap_up(struct load_worker *w, unsigned i)
-{
-	while (i > 0 && w->heap[(i - 1) / 2]->at_ns > w->heap[i]->at_ns) {
-		heap_swap(w, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-}
-
-static void heap_down(struct load_worker *w, unsigned i)
-{
-	for (;;) {
-		unsigned l = 2 * i + 1, r = l + 1, m = i;
-
-		if (l < w->heap_len && w->heap[l]->at_ns < w->heap[m]->at_ns)
-			m = l;
-		if (r < w->heap_len && w->heap[r]->at_ns < w->heap[m]->at_ns)
-			m = r;
-		if (m == i)
-			return;
-		heap_swap(w, i, m);
-		i = m;
-	}
-}
-
-static void heap_remove(struct load_worker *w, struct load_event *e)
-{
-	unsigned i = e->heap_index;
-
-	if (i == UINT32_MAX)
-		return;
-	if (i != --w->heap_len) {
-		heap_swap(w, i, w->heap_len);
-		heap_down(w, i);
-		heap_up(w, i);
-	}
-	e->heap_index = UINT32_MAX;
-}
-
-/* Queues @e at @at_ns, moving it if it is queued already. */
-static void heap_push(struct load_worker *w, struct load_event *e, int64_t at_ns)
-{
-	heap_remove(w, e);
-	e->at_ns = at_ns;
-	e->heap_index = w->heap_len;
-	w->heap[w->heap_len++] = e;
-	heap_up(w, e->heap_index);
-}
-
-static struct load_event *heap_pop(struct load_worker *w)
-{
-	struct load_event *top = w->heap[0];
-
-	heap_remove(w, top);
-	return top;
-}
-
 /* ---- timer ------------------------------------------------------------ */
 
 static int64_t next_deadline(const struct load_worker *w)
 {
 	int64_t next = w->last_housekeeping_ns + HOUSEKEEPING_NS;
 
-	if (w->heap_len && w->heap[0]->at_ns < next)
-		next = w->heap[0]->at_ns;
+	if (scheduler_next(&w->scheduler) && scheduler_next(&w->scheduler)->at_ns < next)
+		next = scheduler_next(&w->scheduler)->at_ns;
 	return next > 0 ? next : 1;
 }
 
@@ -205,14 +132,8 @@ static void timer_arm(struct load_worker *w)
 
 static int64_t send_time_ns(const struct load_worker *w, const struct load_client *c, uint64_t n)
 {
-	double t = schedule_time(&w->plan->opts->schedule, c->id, n);
-	int64_t rel;
-
-	if (t < 0)
-		return -1;
-	rel = (int64_t)llround(t * 1e9);
-	rel = (rel + w->tick_ns - 1) / w->tick_ns * w->tick_ns;
-	return w->plan->send_ns + rel;
+	return scheduler_send_time(&w->plan->opts->schedule, w->plan->send_ns, w->tick_ns, c->id,
+	                           n);
 }
 
 static void schedule_next_send(struct load_worker *w, struct load_client *c)
@@ -223,7 +144,7 @@ static void schedule_next_send(struct load_worker *w, struct load_client *c)
 		c->schedule_done = true;
 		return;
 	}
-	heap_push(w, &c->send_ev, at);
+	scheduler_add(&w->scheduler, &c->send_ev, at);
 }
 
 /* ---- sockets ------------------------------------------------------------ */
@@ -257,7 +178,7 @@ static void client_release(struct load_worker *w, struct load_client *c)
 	if (c->parser_active)
 		ws_parser_free(&c->ws.parser);
 	c->parser_active = false;
-	heap_remove(w, &c->client_ev);
+	scheduler_remove(&w->scheduler, &c->client_ev);
 }
 
 /* The client has nothing more to do. */
@@ -394,7 +315,7 @@ static void connect_failed(struct load_worker *w, struct load_client *c, enum fa
 	client_release(w, c);
 	if (retry) {
 		c->state = CLIENT_IDLE;
-		heap_push(w, &c->client_ev, now_ns() + RETRY_BACKOFF_NS);
+		scheduler_add(&w->scheduler, &c->client_ev, now_ns() + RETRY_BACKOFF_NS);
 	} else {
 		w->local.conn_failed++;
 		c->state = CLIENT_DONE;
@@ -446,8 +367,8 @@ static void client_connect(struct load_worker *w, struct load_client *c)
 		connect_failed(w, c, failure_of_errno(-r), 0, -r);
 		return;
 	}
-	heap_push(w, &c->client_ev,
-	          c->attempt_ns + (int64_t)llround(w->plan->opts->connect_timeout * 1e9));
+	scheduler_add(&w->scheduler, &c->client_ev,
+	              c->attempt_ns + (int64_t)llround(w->plan->opts->connect_timeout * 1e9));
 }
 
 /* The TCP connection is up (or failed): send the upgrade request. */
@@ -489,7 +410,7 @@ static void send_close(struct load_worker *w, struct load_client *c, int code);
 
 static void on_established(struct load_worker *w, struct load_client *c)
 {
-	heap_remove(w, &c->client_ev); /* the connect deadline */
+	scheduler_remove(&w->scheduler, &c->client_ev); /* the connect deadline */
 	ws_parser_init(&c->ws.parser, w->plan->opts->size + 1);
 	c->parser_active = true;
 	c->state = CLIENT_OPEN;
@@ -620,7 +541,7 @@ static void send_close(struct load_worker *w, struct load_client *c, int code)
 	if (client_send(w, c, frame, n) < 0)
 		return;
 	c->state = CLIENT_CLOSING;
-	heap_push(w, &c->client_ev, now_ns() + CLOSE_GRACE_NS);
+	scheduler_add(&w->scheduler, &c->client_ev, now_ns() + CLOSE_GRACE_NS);
 }
 
 /* ---- receiving -------------------------------------------------------- */
@@ -877,7 +798,7 @@ static void on_send_time(struct load_worker *w, struct load_client *c, int64_t n
 			break;
 		}
 		if (at > now) {
-			heap_push(w, &c->send_ev, at);
+			scheduler_add(&w->scheduler, &c->send_ev, at);
 			break;
 		}
 	}
@@ -915,7 +836,7 @@ static void begin_closing(struct load_worker *w)
 		struct load_client *c = &w->clients[i];
 
 		c->closing = true;
-		heap_remove(w, &c->send_ev);
+		scheduler_remove(&w->scheduler, &c->send_ev);
 		if (c->state == CLIENT_OPEN) {
 			send_close(w, c, WS_CLOSE_NORMAL);
 		} else if (c->state == CLIENT_IDLE) {
@@ -976,8 +897,7 @@ static void on_timer(struct load_worker *w)
 	w->timer_armed_ns = 0;
 	do {
 		now = now_ns();
-		while (w->heap_len && w->heap[0]->at_ns <= now) {
-			struct load_event *e = heap_pop(w);
+		for (struct load_event *e; (e = scheduler_pop_due(&w->scheduler, now));) {
 			struct load_client *c = client_of(e);
 
 			if (e->kind == EVENT_SEND)
@@ -1133,15 +1053,16 @@ int load_worker_init(struct load_worker *w, unsigned index, const struct load_pl
 	for (unsigned i = first; i < total; i += step)
 		n++;
 	w->clients = calloc(n ? n : 1, sizeof(*w->clients));
-	w->heap_cap = 2 * n + 1;
-	w->heap = calloc(w->heap_cap, sizeof(*w->heap));
+	/* Two events per client, each queued at most once. */
+	if (!w->clients || scheduler_init(&w->scheduler, 2 * n + 1) < 0)
+		return -ENOMEM;
 	w->rx_size = RX_BUFFER;
 	w->rx_buf = malloc(w->rx_size);
 	w->tx_size =
 	    MAX((size_t)TX_BUFFER, strlen(o->path) + sizeof(w->host_header) + WS_REQUEST_EXTRA);
 	w->tx_buf = malloc(w->tx_size);
 	w->scratch = malloc(o->size + 1);
-	if (!w->clients || !w->heap || !w->rx_buf || !w->tx_buf || !w->scratch)
+	if (!w->rx_buf || !w->tx_buf || !w->scratch)
 		return -ENOMEM;
 	w->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (w->timer_fd < 0)
@@ -1163,13 +1084,12 @@ int load_worker_init(struct load_worker *w, unsigned index, const struct load_pl
 
 		c->id = id;
 		c->fd = -1;
-		c->client_ev =
-		    (struct load_event){ .kind = EVENT_CLIENT, .heap_index = UINT32_MAX };
-		c->send_ev = (struct load_event){ .kind = EVENT_SEND, .heap_index = UINT32_MAX };
+		c->client_ev = scheduler_event(EVENT_CLIENT);
+		c->send_ev = scheduler_event(EVENT_SEND);
 		/* Ramp-up: connections spread evenly over the ramp. */
 		if (total > 0 && o->ramp_up > 0)
 			at += (int64_t)llround(o->ramp_up * 1e9 * id / total);
-		heap_push(w, &c->client_ev, at);
+		scheduler_add(&w->scheduler, &c->client_ev, at);
 		schedule_next_send(w, c);
 	}
 	return 0;
@@ -1189,7 +1109,7 @@ void load_worker_free(struct load_worker *w)
 			ws_parser_free(&c->ws.parser);
 	}
 	free(w->clients);
-	free(w->heap);
+	scheduler_free(&w->scheduler);
 	free(w->sources);
 	free(w->rx_buf);
 	free(w->tx_buf);

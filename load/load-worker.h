@@ -20,10 +20,10 @@
 
 #include "load-options.h"
 #include "load-stats.h"
+#include "scheduler.h"
 #include "ws-client.h"
 
 struct load_client;
-struct load_event;
 
 /* The timetable all workers share (CLOCK_MONOTONIC ns). */
 struct load_plan {
@@ -64,8 +64,7 @@ struct load_worker {
 
 	struct load_client *clients; /* this worker's share */
 	unsigned n_clients;
-	struct load_event **heap; /* min-heap on the events' times */
-	unsigned heap_len, heap_cap;
+	struct scheduler scheduler; /* their connects, deadlines and sends, by time */
 
 	uint8_t *rx_buf; /* every read lands here and is parsed in place */
 	size_t rx_size;

@@ -7,7 +7,7 @@
  * the page loads nothing (no scripts, fonts, images or styles from
  * elsewhere), reads in a browser and prints (print CSS).
  *
- * Reports are the JSON documents daemon/report.c writes (cJSON trees as
+ * Reports are the JSON documents daemon/report-build.c writes (cJSON trees as
  * parsed by the caller). Every string from a report is escaped. A missing or
  * mistyped field leaves its section or series out, with a note saying so;
  * it never fails the page. With several reports (a comparison), each gets a

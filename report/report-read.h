@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tolerant reading of a wsbench JSON report (as daemon/report.c writes it):
+ * Tolerant reading of a wsbench JSON report (as daemon/report-build.c writes it):
  * fields by dotted path, numbers only when finite, ISO 8601 timestamps, the
  * encoded histograms. Absent and mistyped fields are reported, never trusted,
  * so a renderer can leave a section out instead of failing.

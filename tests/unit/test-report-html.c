@@ -18,7 +18,7 @@
 
 #include "report-html.h"
 
-/* A small report with every section daemon/report.c writes. */
+/* A small report with every section daemon/report-build.c writes. */
 static const char whole[] =
     "{\"metadata\":{\"id\":\"20260101T000000Z_1\",\"scenario\":\"burst-100\",\"server\":\"c-lws\","
     "\"language\":\"c\",\"state\":\"finished\",\"start\":\"2026-01-01T00:00:00.000Z\","

@@ -6,13 +6,13 @@
  * report, pruned to the configured count, and indexed again at start-up so
  * reports outlive the daemon. The index is saved beside the reports
  * (.index.jsonl), so a start reads only the reports it does not describe.
+ * It stores any report text with a "metadata" object (id, scenario, server,
+ * state, start); report-build.c makes them.
  */
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
-
-struct run;
 
 /* A report file as it was when indexed: a different one is read again. */
 struct file_stamp {
@@ -48,11 +48,14 @@ int report_store_open(const char *dir, struct report_store **ret);
 struct report_store *report_store_free(struct report_store *s);
 
 /**
- * report_store_write() - compose the report of @r and store it.
+ * report_store_add() - store @text, a report, and index it.
+ * @scenario, @language, @start_wall_ns: what its file is named after.
  * @keep: how many reports to keep; older ones are removed.
- * Return: 0 with the file's path in *@ret_path, or a negative errno.
+ * Return: 0 with the file's path (malloc'd) in *@ret_path, or a negative
+ * errno (the directory is gone or not writable, the disk is full).
  */
-int report_store_write(struct report_store *s, const struct run *r, unsigned keep, char **ret_path);
+int report_store_add(struct report_store *s, const char *text, const char *scenario,
+                     const char *language, int64_t start_wall_ns, unsigned keep, char **ret_path);
 
 const struct report_entry *report_store_find(const struct report_store *s, const char *id);
 

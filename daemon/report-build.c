@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Building a run's report (see report-build.h): wsbench-load's result
+ * (throughput, latency, errors, client, timeline, histogram) with the
+ * daemon's own sections around it: metadata, clientConfig, serverConfig and
+ * resourceUsage (the server's and the client's CPU and RSS over time).
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "load-protocol.h"
+#include "macro.h"
+#include "report-build.h"
+#include "run.h"
+#include "wsbench-config.h"
+
+/* ---- composing ------------------------------------------------------------ */
+
+static cJSON *samples_json(const struct sample_series *s)
+{
+	cJSON *a = cJSON_CreateArray();
+	char ts[40];
+
+	for (size_t i = 0; i < s->n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		format_iso8601(s->v[i].wall_ns, ts, sizeof(ts));
+		cJSON_AddStringToObject(o, "timestamp", ts);
+		cJSON_AddNumberToObject(o, "cpu_percent", s->v[i].cpu_percent);
+		cJSON_AddNumberToObject(o, "rss_bytes", (double)s->v[i].rss_bytes);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static cJSON *series_summary(const struct sample_series *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	double cpu_sum = 0, cpu_max = 0;
+	uint64_t rss_max = 0;
+	size_t n = 0;
+
+	for (size_t i = 1; i < s->n; i++, n++) { /* the first sample has no CPU delta */
+		cpu_sum += s->v[i].cpu_percent;
+		cpu_max = MAX(cpu_max, s->v[i].cpu_percent);
+	}
+	for (size_t i = 0; i < s->n; i++)
+		rss_max = MAX(rss_max, s->v[i].rss_bytes);
+	cJSON_AddNumberToObject(o, "samples", (double)s->n);
+	cJSON_AddNumberToObject(o, "cpu_percent_mean", n ? cpu_sum / (double)n : 0);
+	cJSON_AddNumberToObject(o, "cpu_percent_max", cpu_max);
+	cJSON_AddNumberToObject(o, "rss_bytes_max", (double)rss_max);
+	return o;
+}
+
+static cJSON *metadata_json(const struct run *r)
+{
+	cJSON *m = cJSON_CreateObject(), *by;
+	char ts[40], host[256] = "";
+
+	cJSON_AddStringToObject(m, "id", r->id);
+	cJSON_AddStringToObject(m, "scenario", r->scenario.name);
+	cJSON_AddStringToObject(m, "server", r->server->name);
+	cJSON_AddStringToObject(m, "language", r->server->language);
+	cJSON_AddStringToObject(m, "state", run_state_to_string(r->state));
+	if (r->failure)
+		cJSON_AddStringToObject(m, "failure_reason", r->failure);
+	format_iso8601(r->start_wall_ns, ts, sizeof(ts));
+	cJSON_AddStringToObject(m, "start", ts);
+	format_iso8601(r->end_wall_ns, ts, sizeof(ts));
+	cJSON_AddStringToObject(m, "end", ts);
+	cJSON_AddNumberToObject(m, "duration_s", (double)(r->end_wall_ns - r->start_wall_ns) / 1e9);
+	gethostname(host, sizeof(host) - 1);
+	cJSON_AddStringToObject(m, "host", host);
+	cJSON_AddStringToObject(m, "wsbench_version", WSBENCH_VERSION);
+	cJSON_AddStringToObject(m, "config_file", r->config->path);
+	if (r->overrides[0])
+		cJSON_AddStringToObject(m, "overrides", r->overrides);
+	by = cJSON_AddObjectToObject(m, "requested_by");
+	cJSON_AddStringToObject(by, "user", r->owner);
+	cJSON_AddNumberToObject(by, "uid", r->owner_uid);
+	return m;
+}
+
+/* The URL, then every setting that applies (scenario.c's table). */
+static cJSON *client_config_json(const struct run *r)
+{
+	cJSON *c = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(c, "url", r->url ? r->url : "");
+	for (size_t i = 0; i < scenario_n_fields; i++) {
+		struct scenario_value v;
+		const char *key;
+
+		if (!scenario_get(&r->scenario, i, &v))
+			continue;
+		key = v.field->report_key;
+		if (v.field->type == SCENARIO_UINT)
+			cJSON_AddNumberToObject(c, key, v.u);
+		else if (v.field->type == SCENARIO_DOUBLE)
+			cJSON_AddNumberToObject(c, key, v.d);
+		else
+			cJSON_AddStringToObject(c, key, v.choice);
+	}
+	return c;
+}
+
+static cJSON *server_config_json(const struct run *r)
+{
+	const struct server_config *s = r->server;
+	cJSON *c = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(c, "name", s->name);
+	cJSON_AddStringToObject(c, "language", s->language);
+	cJSON_AddStringToObject(c, "kind", server_kind_to_string(s->kind));
+	if (s->kind == SERVER_URL) {
+		cJSON_AddStringToObject(c, "url", s->url);
+		cJSON_AddBoolToObject(c, "sampled", false);
+		return c;
+	}
+	cJSON_AddNumberToObject(c, "port", s->port);
+	if (s->kind == SERVER_BUILTIN)
+		cJSON_AddNumberToObject(c, "threads", s->threads);
+	else {
+		cJSON *cmd = cJSON_AddArrayToObject(c, "command");
+
+		for (char **a = s->command; *a; a++)
+			cJSON_AddItemToArray(cmd, cJSON_CreateString(*a));
+	}
+	cJSON_AddBoolToObject(c, "sampled", true);
+	return c;
+}
+
+static void copy_section(cJSON *to, const cJSON *from, const char *name)
+{
+	const cJSON *item = cJSON_GetObjectItem(from, name);
+
+	cJSON_AddItemToObject(to, name, item ? cJSON_Duplicate(item, true) : cJSON_CreateNull());
+}
+
+char *report_build(const struct run *r)
+{
+	cJSON *root = cJSON_CreateObject(), *usage, *errors;
+	char *text;
+
+	cJSON_AddItemToObject(root, "metadata", metadata_json(r));
+	cJSON_AddItemToObject(root, "clientConfig", client_config_json(r));
+	cJSON_AddItemToObject(root, "serverConfig", server_config_json(r));
+	copy_section(root, r->result, LOAD_RESULT_THROUGHPUT);
+	copy_section(root, r->result, LOAD_RESULT_LATENCY);
+	copy_section(root, r->result, LOAD_RESULT_ERRORS);
+	errors = cJSON_GetObjectItem(root, LOAD_RESULT_ERRORS);
+	if (cJSON_IsObject(errors) && r->failure)
+		cJSON_AddStringToObject(errors, "run_failure", r->failure);
+	usage = cJSON_AddObjectToObject(root, "resourceUsage");
+	cJSON_AddNumberToObject(usage, "interval_ms", r->config->daemon.sample_interval_ms);
+	cJSON_AddItemToObject(usage, "server", samples_json(&r->server_samples));
+	cJSON_AddItemToObject(usage, "server_summary", series_summary(&r->server_samples));
+	cJSON_AddItemToObject(usage, "client", samples_json(&r->client_samples));
+	cJSON_AddItemToObject(usage, "client_summary", series_summary(&r->client_samples));
+	copy_section(root, r->result, LOAD_RESULT_CLIENT);
+	copy_section(root, r->result, LOAD_RESULT_TIMELINE);
+	copy_section(root, r->result, LOAD_RESULT_HISTOGRAM);
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	return text;
+}

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * CPU time and memory of a process or thread, read from /proc (proc(5)).
- * Used by wsbench-load to measure itself and, later, by the daemon to sample
- * echo servers.
+ * Used by wsbench-load to measure itself and by wsbenchd to sample the echo
+ * server and the load generator of a run.
  */
 #pragma once
 

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The D-Bus contract between wsbenchd and wsbenchctl: bus name, object paths,
- * interfaces and error names. Both programs include this header and nothing
- * else defines these strings.
+ * interfaces, error names and the run states. The daemon's objects (bus.c),
+ * its runs (run.c, the state names), its main() and wsbenchctl's bus client
+ * and verbs take them from here; no other C file spells them.
+ * docs/org.wsbench1.xml describes the same interface for other clients, and
+ * systemd/org.wsbench1.conf's bus policy names the bus name once more.
  */
 #pragma once
 

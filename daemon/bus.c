@@ -16,7 +16,6 @@
 #include "config.h"
 #include "fdlimit.h"
 #include "log.h"
-#include "macro.h"
 #include "manager.h"
 #include "report-store.h"
 #include "run.h"

@@ -21,7 +21,7 @@ extern char **environ;
 
 /* A line longer than this is cut. The longest is wsbench-load's result: one
  * timeline entry a second (at most ~150 bytes) and two histograms (at most
- * ~1 MiB); config.c bounds a run to 24 h so that it fits (~14 MB). */
+ * ~1 MiB); scenario.c bounds a run to 24 h so that it fits (~14 MB). */
 #define LINE_MAX_BYTES (16u * 1024 * 1024)
 #define READ_CHUNK     65536u
 

@@ -14,7 +14,6 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
-#include <unistd.h>
 
 #include "bus-open.h"
 #include "bus.h"
@@ -22,6 +21,7 @@
 #include "log.h"
 #include "manager.h"
 #include "wsbench-config.h"
+#include "wsbench-dbus.h"
 
 enum bus_kind { BUS_SYSTEM, BUS_USER, BUS_ADDRESS };
 
@@ -242,7 +242,7 @@ static int run_daemon(const struct options *o)
 	         o->bus == BUS_USER      ? "user"
 	         : o->bus == BUS_ADDRESS ? "given"
 	                                 : "system",
-	         "org.wsbench1");
+	         WSBENCH_BUS_NAME);
 	r = sd_event_loop(event);
 out:
 	manager_free(m);

@@ -6,7 +6,6 @@
  * resourceUsage (the server's and the client's CPU and RSS over time).
  */
 #include <cjson/cJSON.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #include "clock.h"

@@ -24,7 +24,7 @@ static int parse(struct load_options *o, char *err, const char *args)
 	return load_options_parse(o, argc, argv, err, 512);
 }
 
-static void test_example_from_the_issue(void **state)
+static void test_a_whole_command_line(void **state)
 {
 	struct load_options o;
 	char err[512];
@@ -151,7 +151,7 @@ static void test_sources(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_example_from_the_issue),
+		cmocka_unit_test(test_a_whole_command_line),
 		cmocka_unit_test(test_url_forms),
 		cmocka_unit_test(test_errors_name_the_flag),
 		cmocka_unit_test(test_shared_ranges),

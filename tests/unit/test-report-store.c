@@ -129,6 +129,7 @@ static void test_write(void **state)
 	assert_ptr_equal(report_store_find(s, "20261202T030000Z_1"), &s->v[0]);
 	assert_int_equal(report_store_read(s, "20261202T030000Z_1", &back), 0);
 	assert_string_equal(back, text);
+	free(back);
 	assert_int_equal(report_store_read(s, "nope", &back), -ENOENT);
 	assert_true(exists(f->reports, ".index.jsonl"));
 	free(text);

@@ -625,29 +625,74 @@ _printf_(2, 3) static void out(struct buf *b, const char *fmt, ...)
 	}
 }
 
+/* @s between double quotes, escaped the way libconfig's scanner reads it
+ * back, so the normal form loads again to the same strings. */
+static void out_quoted(struct buf *b, const char *s)
+{
+	out(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		switch (*p) {
+		case '"':
+			out(b, "\\\"");
+			break;
+		case '\\':
+			out(b, "\\\\");
+			break;
+		case '\n':
+			out(b, "\\n");
+			break;
+		case '\r':
+			out(b, "\\r");
+			break;
+		case '\t':
+			out(b, "\\t");
+			break;
+		case '\f':
+			out(b, "\\f");
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				out(b, "\\x%02x", *p);
+			else
+				out(b, "%c", *p);
+		}
+	}
+	out(b, "\"");
+}
+
 char *config_dump(const struct wsbench_config *c)
 {
 	struct buf b = { 0 };
 
-	out(&b,
-	    "daemon: {\n  report_dir = \"%s\";\n  keep_reports = %u;\n"
-	    "  sample_interval_ms = %u;\n  default_server = \"%s\";\n  max_queued_runs = %u;\n};\n",
-	    c->daemon.report_dir, c->daemon.keep_reports, c->daemon.sample_interval_ms,
-	    c->daemon.default_server ? c->daemon.default_server : "", c->daemon.max_queued_runs);
+	out(&b, "daemon: {\n  report_dir = ");
+	out_quoted(&b, c->daemon.report_dir);
+	out(&b, ";\n  keep_reports = %u;\n  sample_interval_ms = %u;\n  default_server = ",
+	    c->daemon.keep_reports, c->daemon.sample_interval_ms);
+	out_quoted(&b, c->daemon.default_server);
+	out(&b, ";\n  max_queued_runs = %u;\n};\n", c->daemon.max_queued_runs);
 	out(&b, "servers = (\n");
 	for (size_t i = 0; i < c->n_servers; i++) {
 		const struct server_config *s = &c->servers[i];
 
-		out(&b, "  { name = \"%s\"; language = \"%s\"; ", s->name, s->language);
-		if (s->kind == SERVER_BUILTIN)
+		out(&b, "  { name = ");
+		out_quoted(&b, s->name);
+		out(&b, "; language = ");
+		out_quoted(&b, s->language);
+		out(&b, "; ");
+		if (s->kind == SERVER_BUILTIN) {
 			out(&b, "builtin = true; port = %u; threads = %u; ", s->port, s->threads);
-		else if (s->kind == SERVER_COMMAND) {
+		} else if (s->kind == SERVER_COMMAND) {
 			out(&b, "command = [");
-			for (char **a = s->command; *a; a++)
-				out(&b, "%s\"%s\"", a == s->command ? "" : ", ", *a);
+			for (char **a = s->command; *a; a++) {
+				out(&b, "%s", a == s->command ? "" : ", ");
+				out_quoted(&b, *a);
+			}
 			out(&b, "]; port = %u; ", s->port);
-		} else
-			out(&b, "url = \"%s\"; ", s->url);
+		} else {
+			out(&b, "url = ");
+			out_quoted(&b, s->url);
+			out(&b, "; ");
+		}
 		if (s->kind != SERVER_URL)
 			out(&b, "ready_timeout = %g; ", s->ready_timeout);
 		out(&b, "}%s\n", i + 1 < c->n_servers ? "," : "");
@@ -656,9 +701,14 @@ char *config_dump(const struct wsbench_config *c)
 	for (size_t i = 0; i < c->n_scenarios; i++) {
 		const struct scenario_config *s = &c->scenarios[i];
 
-		out(&b, "  { name = \"%s\"; ", s->name);
-		if (s->description)
-			out(&b, "description = \"%s\"; ", s->description);
+		out(&b, "  { name = ");
+		out_quoted(&b, s->name);
+		out(&b, "; ");
+		if (s->description) {
+			out(&b, "description = ");
+			out_quoted(&b, s->description);
+			out(&b, "; ");
+		}
 		for (size_t k = 0; k < scenario_n_fields; k++) {
 			struct scenario_value v;
 

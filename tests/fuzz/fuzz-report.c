@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Report reading (report/): what wsbenchctl and wsbenchd will render from a
- * report file (the HTML page, alone or comparing several reports, and the
- * HdrHistogram interval log), given arbitrary JSON. wsbenchctl's own
- * `report` printer is still inside ctl/wsbenchctl.c, out of a harness's
- * reach until the ctl is split into modules (issue 16).
+ * Report reading (report/): what `wsbenchctl report RUN` prints (the text
+ * summary, report_text_write(), after ctl/print.c's cJSON_Parse()), and what
+ * `report RUN --html FILE` and `--hdr-log FILE` write (the HTML page, alone
+ * or comparing several reports, and the HdrHistogram interval log), given
+ * arbitrary JSON.
  *
  * Input: up to four documents separated by NUL bytes, each parsed with
  * cJSON as the callers do.
@@ -15,7 +15,8 @@
  * the markup the renderer writes itself: every tag is one of its own, no
  * attribute is an event handler, no URL is javascript: (whatever the
  * reports' strings hold, they come out escaped); the histograms decode or
- * are refused; the interval log is written or refused without a crash.
+ * are refused; the interval log and the text summary are written or
+ * refused without a crash.
  */
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -28,6 +29,7 @@
 #include "histogram.h"
 #include "report-html.h"
 #include "report-read.h"
+#include "report-text.h"
 
 #define MAX_REPORTS 4
 
@@ -126,6 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check(r == 0 || r == -ENOENT || r == -EINVAL);
 		r = hdr_log_write(devnull, reports[i]);
 		fuzz_check(r == 0 || r == -ENOENT || r == -EINVAL || r == -ENOMEM);
+		report_text_write(devnull, reports[i]);
 		cJSON_Delete(reports[i]);
 	}
 	return 0;

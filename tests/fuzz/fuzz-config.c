@@ -6,8 +6,9 @@
  *
  * Checked: every error has the form "FILE:LINE: SETTING: problem"; a file
  * with errors yields no configuration; a configuration that loads has at
- * least one server, scenarios that pass scenario_check() and a default
- * server; and its normal form (the dump) is a fixed point: it loads again,
+ * least one server, scenarios that pass scenario_check() and that
+ * wsbench-load accepts (fuzz-scenario.h), and a default server; and its
+ * normal form (the dump) is a fixed point: it loads again,
  * to the same dump (strings escaped as libconfig reads them back).
  */
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fuzz-scenario.h"
 #include "fuzz.h"
 
 static int fd = -1;
@@ -78,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < c->n_scenarios; i++) {
 		fuzz_check(config_find_scenario(c, c->scenarios[i].name) == &c->scenarios[i]);
 		fuzz_check(scenario_check(&c->scenarios[i], err, sizeof(err)) == 0);
+		fuzz_load_accepts(&c->scenarios[i]);
 	}
 
 	/* The normal form loads again, to itself. */

@@ -21,8 +21,7 @@
  * documented ranges that passes scenario_check(); an unknown key and the
  * description are refused; a copy of the result is equal to it; and
  * wsbench-load accepts the command line wsbenchd then starts it with
- * (daemon/run.c add_scenario_args(), repeated below), so no run that
- * StartRun accepts fails at its start.
+ * (fuzz-scenario.h), so no run that StartRun accepts fails at its start.
  */
 #include <errno.h>
 #include <math.h>
@@ -33,11 +32,10 @@
 
 #include "config.h"
 #include "fdlimit.h"
+#include "fuzz-scenario.h"
 #include "fuzz.h"
-#include "load-options.h"
 #include "macro.h"
 #include "message.h"
-#include "scenario.h"
 
 static struct wsbench_config *config;
 
@@ -146,44 +144,6 @@ static int apply(struct scenario_config *s, const char *key, const struct value 
 	return r;
 }
 
-/* run.c add_scenario_args() and start_load(): wsbench-load's command line
- * for @s. (A copy, see above.) */
-static void load_accepts(const struct scenario_config *s)
-{
-	char args[48][128], *argv[52], err[512];
-	struct load_options o;
-	int argc = 0, r;
-
-	argv[argc++] = (char *)"wsbench-load";
-	argv[argc++] = (char *)"--url=ws://127.0.0.1:9001/";
-	for (size_t i = 0; i < scenario_n_fields; i++) {
-		struct scenario_value v;
-		char *a = args[argc];
-
-		if (!scenario_get(s, i, &v))
-			continue;
-		fuzz_check(argc < 48);
-		if (v.field->type == SCENARIO_UINT)
-			snprintf(a, sizeof(args[0]), "--%s=%u", v.field->load_option, v.u);
-		else if (v.field->type == SCENARIO_DOUBLE)
-			snprintf(a, sizeof(args[0]), "--%s=%.15g", v.field->load_option, v.d);
-		else
-			snprintf(a, sizeof(args[0]), "--%s=%s", v.field->load_option, v.choice);
-		argv[argc++] = a;
-	}
-	argv[argc++] = (char *)"--format=jsonl";
-	argv[argc] = NULL;
-	load_options_init(&o);
-	r = load_options_parse(&o, argc, argv, err, sizeof(err));
-	if (r != LOAD_OPTIONS_RUN) {
-		fprintf(stderr, "wsbenchd accepts, wsbench-load refuses: %s\n", err);
-		for (int i = 0; i < argc; i++)
-			fprintf(stderr, "  %s\n", argv[i]);
-	}
-	fuzz_check(r == LOAD_OPTIONS_RUN);
-	load_options_free(&o);
-}
-
 static void check_same(const struct scenario_config *a, const struct scenario_config *b)
 {
 	/* Every field but the strings, which are compared by value. */
@@ -252,7 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check(scenario_copy(&copy, &s) == 0);
 		check_same(&s, &copy);
 		scenario_free(&copy);
-		load_accepts(&s);
+		fuzz_load_accepts(&s);
 	}
 	scenario_free(&s);
 	free(text);

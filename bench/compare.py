@@ -158,14 +158,19 @@ def run_trial(srv, a, clients, rate, seconds):
 
 def capacity(name, a):
     """Doubles the rate from --start-rate while trials pass, then bisects to
-    5%: a trial passes with p99 <= --p99-max, nothing lost, the server alive."""
+    5%: a trial passes with p99 <= --p99-max, nothing lost (wsbench-load
+    verifies every echo; tcpkali leaves up to one per connection in flight
+    when it stops), the server alive."""
     bound = a.p99_max_ms
     trials, lo, hi = [], 0.0, None
     rate = a.start_rate
     with make_server(name, a) as srv:
         while rate <= a.max_rate:
             r = run_trial(srv, a, a.clients, rate, a.trial_seconds)
-            r["pass"] = r["p99_ms"] <= bound and r["lost"] == 0 and srv.alive()
+            # tcpkali stops without waiting for its last echoes: up to one
+            # in flight per connection is not a loss.
+            allowed = a.clients if a.client == "tcpkali" else 0
+            r["pass"] = r["p99_ms"] <= bound and r["lost"] <= allowed and srv.alive()
             trials.append(r)
             if not srv.alive():
                 break

@@ -88,9 +88,18 @@ static void check_percentiles(const struct histogram *h, struct rec *r, size_t n
 		}
 	}
 	if (h->total == 0) {
-		fuzz_check(histogram_percentile(h, 50) == 0);
+		fuzz_check(histogram_percentile(h, 50) == 0 && histogram_min(h) == 0);
+		fuzz_check(histogram_mean(h) == 0 && histogram_stddev(h) == 0);
 		return;
 	}
+	/* The mean lies between the extremes and the spread within their
+	 * distance, to rounding: sumsq / n - mean^2 loses the digits the two
+	 * share (values all at 3.6e9 give 45, not 0: 1e-8 of the value). */
+	fuzz_check(histogram_min(h) == h->min);
+	fuzz_check(histogram_mean(h) >= (double)h->min * (1 - 1e-9) &&
+	           histogram_mean(h) <= (double)h->max * (1 + 1e-9));
+	fuzz_check(histogram_stddev(h) >= 0 &&
+	           histogram_stddev(h) <= (double)(h->max - h->min) + 1e-7 * (double)h->max + 1);
 	qsort(r, n, sizeof(*r), by_value);
 	for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
 		uint64_t v = histogram_percentile(h, pcts[i]), rank, seen = 0, exact = 0;

@@ -563,8 +563,10 @@ class EchoPeers(unittest.TestCase):
         for c in conns:
             c.close()
         # Per connection: one message being reassembled plus 1 MiB of queued
-        # echoes (architecture.md), and lws's buffers.
-        self.assertLess(peak, 20 * 4 * MiB, f"RSS grew {peak / MiB:.1f} MiB")
+        # echoes (architecture.md), and lws's buffers. AddressSanitizer keeps
+        # freed memory in quarantine (256 MiB by default): more room there.
+        bound = 20 * 4 * MiB * (4 if os.environ.get("WSBENCH_SANITIZED") else 1)
+        self.assertLess(peak, bound, f"RSS grew {peak / MiB:.1f} MiB")
         self.assertLess(accepted, 20 * 64 * MiB, "kept reading from clients that never read")
         self.wait_fds_back()
         record("20 clients that never read", accepted_mib=round(accepted / MiB, 1),

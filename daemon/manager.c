@@ -56,6 +56,15 @@ struct manager *manager_free(struct manager *m)
 	return NULL;
 }
 
+/* The end of a reload, for systemd. At start-up the bus name is not ours
+ * yet (main() says READY=1 once it is): saying it here would let
+ * `systemctl start` return before a client can reach us. */
+static void manager_ready(struct manager *m)
+{
+	if (m->bus)
+		sd_notify(0, "READY=1");
+}
+
 int manager_reload(struct manager *m, char **error)
 {
 	struct config_errors errors = { 0 };
@@ -71,7 +80,7 @@ int manager_reload(struct manager *m, char **error)
 			log_error("%s", errors.lines[i]);
 		log_error("configuration not reloaded; the previous one stays in force");
 		config_errors_clear(&errors);
-		sd_notify(0, "READY=1");
+		manager_ready(m);
 		manager_notify_status(m);
 		return -EINVAL;
 	}
@@ -86,7 +95,7 @@ int manager_reload(struct manager *m, char **error)
 				*error = NULL;
 			log_error("%s", *error ? *error : "cannot open the report directory");
 			config_unref(c);
-			sd_notify(0, "READY=1");
+			manager_ready(m);
 			return -EINVAL;
 		}
 		/* On the event loop, before READY=1 or during a reload: worth knowing. */
@@ -105,7 +114,7 @@ int manager_reload(struct manager *m, char **error)
 	m->config = c;
 	log_info("configuration loaded from %s: %zu servers, %zu scenarios", c->path, c->n_servers,
 	         c->n_scenarios);
-	sd_notify(0, "READY=1");
+	manager_ready(m);
 	manager_notify_status(m);
 	return 0;
 }

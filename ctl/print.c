@@ -140,6 +140,15 @@ static void progress_line(const cJSON *p, char *buf, size_t len)
 	         jnum(p, "LatencyP99Ms"), jnum(p, "Errors"));
 }
 
+/* The failure and the report of a run, if it has them, after @indent. */
+static void print_outcome(const cJSON *p, const char *indent)
+{
+	if (jstr(p, "FailureReason")[0])
+		printf("%sfailed: %s\n", indent, jstr(p, "FailureReason"));
+	if (jstr(p, "ReportPath")[0])
+		printf("%sreport: %s\n", indent, jstr(p, "ReportPath"));
+}
+
 void print_run_status(const cJSON *p)
 {
 	char line[512];
@@ -151,10 +160,7 @@ void print_run_status(const cJSON *p)
 	progress_line(p, line, sizeof(line));
 	printf("%s\n  scenario %s on %s, requested by %s\n", line, jstr(p, "Scenario"),
 	       jstr(p, "Server"), jstr(p, "RequestedBy"));
-	if (jstr(p, "FailureReason")[0])
-		printf("  failed: %s\n", jstr(p, "FailureReason"));
-	if (jstr(p, "ReportPath")[0])
-		printf("  report: %s\n", jstr(p, "ReportPath"));
+	print_outcome(p, "  ");
 }
 
 void print_daemon_status(const cJSON *status, const cJSON *active)
@@ -201,10 +207,7 @@ void print_wait_end(const cJSON *p)
 	}
 	progress_line(p, line, sizeof(line));
 	printf("%s%s\n", out.tty ? "\r\033[K" : "", line);
-	if (jstr(p, "FailureReason")[0])
-		printf("failed: %s\n", jstr(p, "FailureReason"));
-	if (jstr(p, "ReportPath")[0])
-		printf("report: %s\n", jstr(p, "ReportPath"));
+	print_outcome(p, "");
 }
 
 void print_wait_interrupted(const char *id)

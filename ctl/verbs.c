@@ -33,28 +33,28 @@ static int failed(const struct client_error *e, int r)
 	return CTL_EXIT_ERROR;
 }
 
-int verb_list_servers(struct ctl *ctl, int argc, char **argv)
+/* A verb that lists: ask with @fetch, show with @show. */
+static int list(struct ctl *ctl, int (*fetch)(sd_bus *, cJSON **, struct client_error *),
+                void (*show)(const cJSON *))
 {
 	_cleanup_(client_error_done) struct client_error e = CLIENT_ERROR_NULL;
-	_cleanup_json_ cJSON *list = NULL;
-	int r = client_list_servers(ctl->bus, &list, &e);
+	_cleanup_json_ cJSON *items = NULL;
+	int r = fetch(ctl->bus, &items, &e);
 
 	if (r < 0)
 		return failed(&e, r);
-	print_servers(list);
+	show(items);
 	return CTL_EXIT_OK;
+}
+
+int verb_list_servers(struct ctl *ctl, int argc, char **argv)
+{
+	return list(ctl, client_list_servers, print_servers);
 }
 
 int verb_list_scenarios(struct ctl *ctl, int argc, char **argv)
 {
-	_cleanup_(client_error_done) struct client_error e = CLIENT_ERROR_NULL;
-	_cleanup_json_ cJSON *list = NULL;
-	int r = client_list_scenarios(ctl->bus, &list, &e);
-
-	if (r < 0)
-		return failed(&e, r);
-	print_scenarios(list);
-	return CTL_EXIT_OK;
+	return list(ctl, client_list_scenarios, print_scenarios);
 }
 
 static bool is_final(const char *state)
@@ -167,14 +167,7 @@ int verb_cancel(struct ctl *ctl, int argc, char **argv)
 
 int verb_runs(struct ctl *ctl, int argc, char **argv)
 {
-	_cleanup_(client_error_done) struct client_error e = CLIENT_ERROR_NULL;
-	_cleanup_json_ cJSON *runs = NULL;
-	int r = client_list_runs(ctl->bus, &runs, &e);
-
-	if (r < 0)
-		return failed(&e, r);
-	print_runs(runs);
-	return CTL_EXIT_OK;
+	return list(ctl, client_list_runs, print_runs);
 }
 
 /* Writes @report rendered by @render to @path; a failure is printed and the

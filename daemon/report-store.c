@@ -78,6 +78,22 @@ static char *dup_field(const cJSON *obj, const char *key)
 	return strdup(v ? v : "");
 }
 
+/* Room for one more entry. Return: 0 or -ENOMEM. */
+static int reserve_entry(struct report_store *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 64;
+	struct report_entry *grown;
+
+	if (s->n < s->cap)
+		return 0;
+	grown = realloc(s->v, cap * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	s->v = grown;
+	s->cap = cap;
+	return 0;
+}
+
 /* Appends an entry built from @fields (a report's metadata, or a sidecar
  * line: the same keys). */
 static int index_add(struct report_store *s, const char *path, const cJSON *fields,
@@ -85,15 +101,8 @@ static int index_add(struct report_store *s, const char *path, const cJSON *fiel
 {
 	struct report_entry *e;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct report_entry *grown = realloc(s->v, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		s->v = grown;
-		s->cap = cap;
-	}
+	if (reserve_entry(s) < 0)
+		return -ENOMEM;
 	e = &s->v[s->n];
 	*e = (struct report_entry){
 		.id = dup_field(fields, "id"),
@@ -293,15 +302,8 @@ static int index_from_cache(struct report_store *s, struct report_store *cache, 
 	hit = cache->n ? bsearch(&key, cache->v, cache->n, sizeof(key), path_cmp) : NULL;
 	if (!hit || !hit->id || !stamp_equal(&hit->stamp, stamp))
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct report_entry *grown = realloc(s->v, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		s->v = grown;
-		s->cap = cap;
-	}
+	if (reserve_entry(s) < 0)
+		return -ENOMEM;
 	/* Moved, but for the path, which keeps the cache sorted for bsearch();
 	 * an id of NULL marks the entry taken. */
 	s->v[s->n] = *hit;

@@ -206,6 +206,20 @@ static void run_until_progress(struct fixture *f)
 	}
 }
 
+/* A run on @server whose wsbench-load reaches @phase (state @in) and stays. */
+static struct run *start_in(struct fixture *f, const char *server, const char *phase,
+                            enum run_state in)
+{
+	struct run *r = new_run(f, server);
+
+	setenv("FAKE_LOAD", "hang", 1);
+	setenv("FAKE_PHASE", phase, 1);
+	run_start(r);
+	run_until_progress(f);
+	assert_int_equal(r->state, in);
+	return r;
+}
+
 static void assert_seen(const struct observer *o, const enum run_state *want, unsigned n)
 {
 	for (unsigned i = 0; i < n && i < o->n_seen; i++)
@@ -315,14 +329,9 @@ static void test_cancel_starting(void **state)
 static void cancel_in(struct fixture *f, const char *phase, enum run_state in)
 {
 	const enum run_state want[] = { RUN_STARTING, RUN_CONNECTING, in, RUN_STOPPING };
-	struct run *r = new_run(f, "ready");
+	struct run *r = start_in(f, "ready", phase, in);
 	unsigned n = in == RUN_CONNECTING ? 1 : 0;
 
-	setenv("FAKE_LOAD", "hang", 1);
-	setenv("FAKE_PHASE", phase, 1);
-	run_start(r);
-	run_until_progress(f);
-	assert_int_equal(r->state, in);
 	assert_int_equal(run_cancel(r), 0);
 	run_until(f, RUN_CANCELLED);
 	if (n) { /* connecting is not announced twice */
@@ -407,13 +416,8 @@ static void test_ready_timeout(void **state)
  * generator is stopped and what it measured is kept. */
 static void server_dies_in(struct fixture *f, const char *phase, enum run_state in)
 {
-	struct run *r = new_run(f, "dies-after-ready");
+	struct run *r = start_in(f, "dies-after-ready", phase, in);
 
-	setenv("FAKE_LOAD", "hang", 1);
-	setenv("FAKE_PHASE", phase, 1);
-	run_start(r);
-	run_until_progress(f);
-	assert_int_equal(r->state, in);
 	run_until(f, RUN_FAILED);
 	assert_string_equal(r->failure,
 	                    "server dies-after-ready exited with status 4 during the run");

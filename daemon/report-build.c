@@ -140,6 +140,36 @@ static void copy_section(cJSON *to, const cJSON *from, const char *name)
 	cJSON_AddItemToObject(to, name, item ? cJSON_Duplicate(item, true) : cJSON_CreateNull());
 }
 
+/*
+ * wsbench-load died before printing its result (killed, crashed): the report
+ * keeps what its progress lines said each second, the counts so far and the
+ * per-second timeline, marked partial. Latency percentiles and histograms
+ * exist only in the result and stay null.
+ */
+static void add_partial_result(cJSON *root, const struct run *r)
+{
+	cJSON *errors = cJSON_GetObjectItem(root, LOAD_RESULT_ERRORS), *m;
+
+	if (!cJSON_IsObject(errors)) {
+		cJSON_DeleteItemFromObject(root, LOAD_RESULT_ERRORS);
+		errors = cJSON_AddObjectToObject(root, LOAD_RESULT_ERRORS);
+	}
+	if (!errors)
+		return;
+	cJSON_AddStringToObject(errors, "partial",
+	                        "wsbench-load printed no result: counts and timeline are from its "
+	                        "progress lines, up to its last one");
+	m = cJSON_AddObjectToObject(errors, "messages");
+	if (m) {
+		cJSON_AddNumberToObject(m, LOAD_KEY_SENT, (double)r->sent);
+		cJSON_AddNumberToObject(m, LOAD_KEY_RECEIVED, (double)r->received);
+		cJSON_AddNumberToObject(m, LOAD_KEY_ERRORS, (double)r->errors);
+	}
+	cJSON_AddNumberToObject(errors, "connected", r->connected);
+	if (r->failure && !cJSON_GetObjectItem(errors, "run_failure"))
+		cJSON_AddStringToObject(errors, "run_failure", r->failure);
+}
+
 char *report_build(const struct run *r)
 {
 	cJSON *root = cJSON_CreateObject(), *usage, *errors;
@@ -161,7 +191,13 @@ char *report_build(const struct run *r)
 	cJSON_AddItemToObject(usage, "client", samples_json(&r->client_samples));
 	cJSON_AddItemToObject(usage, "client_summary", series_summary(&r->client_samples));
 	copy_section(root, r->result, LOAD_RESULT_CLIENT);
-	copy_section(root, r->result, LOAD_RESULT_TIMELINE);
+	if (!r->result && r->progress_timeline) {
+		add_partial_result(root, r);
+		cJSON_AddItemToObject(root, LOAD_RESULT_TIMELINE,
+		                      cJSON_Duplicate(r->progress_timeline, true));
+	} else {
+		copy_section(root, r->result, LOAD_RESULT_TIMELINE);
+	}
 	copy_section(root, r->result, LOAD_RESULT_HISTOGRAM);
 	text = cJSON_Print(root);
 	cJSON_Delete(root);

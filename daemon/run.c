@@ -117,6 +117,8 @@ static void release_resources(struct run *r)
 	r->load_child = child_free(r->load_child);
 	cJSON_Delete(r->result);
 	r->result = NULL;
+	cJSON_Delete(r->progress_timeline);
+	r->progress_timeline = NULL;
 	free(r->server_samples.v);
 	free(r->client_samples.v);
 	r->server_samples = (struct sample_series){ 0 };
@@ -224,12 +226,35 @@ static int exit_code(const siginfo_t *si)
 
 /* ---- the load generator ------------------------------------------------- */
 
+/* One timeline entry from a progress line, in the result's form (counts
+ * of that second), kept in case no result ever comes. */
+static void timeline_add(struct run *r, const struct load_progress *p)
+{
+	cJSON *e;
+
+	if (!r->progress_timeline)
+		r->progress_timeline = cJSON_CreateArray();
+	e = cJSON_CreateObject();
+	if (!r->progress_timeline || !e) {
+		cJSON_Delete(e);
+		return;
+	}
+	cJSON_AddNumberToObject(e, "t", p->elapsed_s);
+	cJSON_AddNumberToObject(e, LOAD_KEY_SENT, (double)(p->sent - MIN(p->sent, r->sent)));
+	cJSON_AddNumberToObject(e, LOAD_KEY_RECEIVED,
+	                        (double)(p->received - MIN(p->received, r->received)));
+	cJSON_AddNumberToObject(e, LOAD_KEY_P99, p->p99_ms);
+	cJSON_AddNumberToObject(e, LOAD_KEY_CONNECTED, p->connected);
+	cJSON_AddItemToArray(r->progress_timeline, e);
+}
+
 static void on_progress(struct run *r, cJSON *j)
 {
 	struct load_progress p;
 	const char *phase;
 
 	load_progress_read(j, &p);
+	timeline_add(r, &p);
 	phase = p.phase;
 	r->elapsed = p.elapsed_s;
 	r->progress = p.total_s > 0 ? MIN(1.0, p.elapsed_s / p.total_s) : 0;

@@ -122,6 +122,9 @@ struct run {
 	double rate, p99_ms;
 
 	cJSON *result; /* wsbench-load's result, once it has printed it */
+	/* Per-second entries built from the progress lines: what the report
+	 * keeps when wsbench-load dies before printing its result. */
+	cJSON *progress_timeline;
 	int load_exit; /* exit status, or 128 + signal */
 	bool load_done;
 	struct sample_series server_samples, client_samples;

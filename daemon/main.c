@@ -34,11 +34,14 @@ struct options {
 
 static const char usage[] =
     "usage: wsbenchd [OPTIONS]\n"
+    "       wsbenchd --check-config [--dump-config] [FILE]\n"
     "\n"
     "WebSocket benchmark daemon: hosts echo servers and runs scenarios over D-Bus.\n"
     "\n"
     "  -c, --config FILE       configuration (default " WSBENCH_DEFAULT_CONFIG ")\n"
-    "      --check-config      validate the configuration and exit (0 valid, 1 not)\n"
+    "      --check-config [FILE]\n"
+    "                          validate the configuration (FILE, or the one --config\n"
+    "                          names) and exit (0 valid, 1 not)\n"
     "      --dump-config       with --check-config: print it in normal form\n"
     "      --system            serve on the system bus (default)\n"
     "      --user              serve on the user's session bus\n"
@@ -101,6 +104,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return -EINVAL;
 		}
 	}
+	/* `wsbenchd --check-config /etc/wsbench.conf`, as `nginx -t -c`
+	 * users and packaging scripts expect it: one file operand. */
+	if (o->check_config && optind == argc - 1)
+		o->config = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "wsbenchd: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;

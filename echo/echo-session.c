@@ -83,6 +83,10 @@ int echo_session_receive(struct echo_session *s, const void *in, size_t len, boo
 	}
 	if (len > max || have > max - len)
 		return -EMSGSIZE;
+	/* The frame's header said how much more is coming: a message that
+	 * cannot fit fails now, not once its bytes have been read and held. */
+	if (!final && hint > max - have - len)
+		return -EMSGSIZE;
 	/* Size for the rest of the frame too, when lws tells us, so a large
 	 * single-frame message is allocated once. */
 	r = echo_session_reserve(s, have + len + (final ? 0 : MIN(hint, max - have - len)), max,

@@ -35,7 +35,8 @@ uint8_t *echo_msg_payload(struct echo_msg *m);
 /**
  * echo_session_receive() - add a chunk of an incoming message.
  * @first, @final: lws_is_first_fragment() / lws_is_final_fragment() of the chunk.
- * @hint: payload bytes still expected in the current frame (for sizing).
+ * @hint: payload bytes still expected in the current frame: the buffer is
+ *        sized for them, and a message they would take past @max fails now.
  * @max: the largest message allowed.
  * Return: 1 when the chunk completed a message (now queued), 0 when more is
  * expected, -EMSGSIZE above @max, -ENOMEM.

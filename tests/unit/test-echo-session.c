@@ -74,6 +74,24 @@ static void test_limit_is_exact(void **state)
 	echo_session_clear(&s);
 }
 
+/* A frame announcing more than fits fails at its first chunk (the header
+ * tells): a peer cannot make the server read and hold @max bytes first. */
+static void test_announced_size_above_limit_fails_at_once(void **state)
+{
+	struct echo_session s = { 0 };
+	char buf[64] = { 0 };
+
+	assert_int_equal(echo_session_receive(&s, buf, 10, true, false, false, 54, 64), 0);
+	echo_session_clear(&s);
+	assert_int_equal(echo_session_receive(&s, buf, 10, true, false, false, 55, 64), -EMSGSIZE);
+	assert_int_equal(echo_session_receive(&s, buf, 10, true, false, false, SIZE_MAX, 64),
+	                 -EMSGSIZE);
+	/* A later fragment's frame counts what came before. */
+	assert_int_equal(echo_session_receive(&s, buf, 40, true, false, false, 0, 64), 0);
+	assert_int_equal(echo_session_receive(&s, buf, 10, false, false, false, 15, 64), -EMSGSIZE);
+	echo_session_clear(&s);
+}
+
 static void test_queue_order_and_partial_consume(void **state)
 {
 	struct echo_session s = { 0 };
@@ -111,6 +129,7 @@ int main(void)
 		cmocka_unit_test(test_empty_message),
 		cmocka_unit_test(test_reassembly_in_order),
 		cmocka_unit_test(test_limit_is_exact),
+		cmocka_unit_test(test_announced_size_above_limit_fails_at_once),
 		cmocka_unit_test(test_queue_order_and_partial_consume),
 		cmocka_unit_test(test_hint_sizes_once),
 	};

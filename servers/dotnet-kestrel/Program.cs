@@ -50,6 +50,9 @@ internal static class Program
     private const int InitialBuffer = 4096;
     private const int KeepBuffer = 64 * 1024;
 
+    // The SIGTERM/SIGINT registrations, alive for the whole process.
+    private static PosixSignalRegistration[]? s_signals;
+
     private static async Task<int> Main(string[] args)
     {
         Options opts = ParseArgs(args);
@@ -125,8 +128,15 @@ internal static class Program
             c.Cancel = true; // no default termination: we exit 0 ourselves
             stop.TrySetResult();
         }
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        // Kept registered until the process is gone (never disposed): a
+        // second SIGTERM during shutdown, or after Main returns, would
+        // otherwise meet the default action and end the process with it
+        // instead of exit status 0.
+        s_signals = new[]
+        {
+            PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal),
+            PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal),
+        };
 
         try
         {

@@ -32,7 +32,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from privatebus import SOURCE, PrivateBus, TestUsers, build, tool_env  # noqa: E402
+import servers  # noqa: E402
 
 INSTALLED = "--installed" in sys.argv
 if INSTALLED:
@@ -98,12 +98,7 @@ SYSTEM_LIKE = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Confi
 
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+free_port = servers.free_port
 
 
 def as_user(argv, user):

@@ -30,12 +30,7 @@ SHORT = ["--set", "duration=1", "--set", "warmup=0.5", "--set", "drain_timeout=3
 LATE_READY = "trap '' TERM; sleep 1.5; echo READY ws://127.0.0.1:$1/; sleep 60"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+free_port = servers.free_port
 
 
 def test_config(report_dir, extra_scenarios=""):

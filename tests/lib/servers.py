@@ -17,14 +17,25 @@ import time
 SERVER_NAMES = ("c-lws", "go-gorilla", "rust-tungstenite", "node-ws", "dotnet-kestrel")
 
 
+_ports_given = set()
+
+
 def free_port():
-    """A loopback TCP port free right now (for servers that need one named)."""
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+    """A loopback TCP port free right now (for servers that need one named),
+    and not one this process was given before: the kernel may hand the same
+    ephemeral port to two binds in a row, and a configuration naming it twice
+    is refused."""
+    for _ in range(100):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        finally:
+            s.close()
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
+    raise RuntimeError("no fresh loopback port after 100 tries")
 
 
 def rss_bytes(pid):

@@ -141,6 +141,8 @@ struct run *run_free(struct run *r)
 	free(r->failure);
 	free(r->url);
 	free(r->report_path);
+	free(r->compare_id);
+	free(r->noise_reason);
 	free(r);
 	return NULL;
 }

@@ -131,6 +131,16 @@ struct run {
 	sd_event_source *sample_timer, *ready_timer, *probe_timer;
 	sd_event_source *release_source; /* pending release of what an ended run no longer needs */
 	char *report_path;               /* set by the observer once the report is stored */
+
+	/* The compare this run is a trial of (see compare.h), or NULL. */
+	char *compare_id;
+	unsigned compare_arm; /* index of its server in the compare's list */
+	unsigned compare_trial; /* 1..N; 0 for the uncounted warm-up trial */
+
+	/* How quiet the machine was during the run (noise.h); set before
+	 * ops->finished. */
+	bool noisy;
+	char *noise_reason; /* why it is noisy, or NULL */
 };
 
 /**

@@ -13,6 +13,7 @@
 
 #include "access.h"
 #include "bus.h"
+#include "compare.h"
 #include "config.h"
 #include "fdlimit.h"
 #include "log.h"
@@ -252,6 +253,40 @@ static int method_list_scenarios(sd_bus_message *msg, void *userdata, sd_bus_err
 	return r;
 }
 
+/* A compare as StartCompare and GetCompare answer it: (id, scenario,
+ * state, servers, repeat, trials), each trial (run id, arm, trial number,
+ * state or "" while it has not ended, noisy, superseded). */
+static int reply_compare(sd_bus_message *msg, const struct compare *c)
+{
+	sd_bus_message *reply = NULL;
+	int r = sd_bus_message_new_method_return(msg, &reply);
+
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "sss", c->id, c->scenario, compare_state(c));
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "s");
+	for (unsigned i = 0; r >= 0 && i < c->n_arms; i++)
+		r = sd_bus_message_append(reply, "s", c->servers[i]);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "u", c->repeat);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "(suusbb)");
+	for (size_t i = 0; r >= 0 && i < c->n; i++) {
+		const struct compare_entry *e = &c->v[i];
+
+		r = sd_bus_message_append(reply, "(suusbb)", e->run_id, e->slot.arm, e->slot.trial,
+		                          e->state ? e->state : "", e->noisy, e->superseded);
+	}
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	sd_bus_message_unref(reply);
+	return r;
+}
+
 /* Reads one a{sv} override and applies it to @s; records it in @applied. */
 static int read_override(sd_bus_message *msg, struct scenario_config *s, char *applied,
                          size_t applied_len, sd_bus_error *error)
@@ -347,14 +382,72 @@ static int read_override(sd_bus_message *msg, struct scenario_config *s, char *a
 	return r < 0 ? r : 1;
 }
 
+/*
+ * The scenario @name with the overrides that follow in @msg (a{sv}) applied
+ * and checked, into @s (to scenario_free()); what was overridden into
+ * @applied.
+ */
+static int read_scenario(sd_bus_message *msg, struct manager *m, const char *name,
+                         struct scenario_config *s, char *applied, size_t applied_len,
+                         sd_bus_error *error)
+{
+	const struct scenario_config *base = config_find_scenario(m->config, name);
+	char err[256];
+	int r;
+
+	if (!base)
+		return sd_bus_error_setf(error, WSBENCH_ERROR_UNKNOWN_SCENARIO,
+		                         "No scenario named \"%s\" in %s", name, m->config->path);
+	r = scenario_copy(s, base);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+	while (r >= 0 && (r = read_override(msg, s, applied, applied_len, error)) > 0)
+		;
+	if (r >= 0)
+		r = sd_bus_message_exit_container(msg);
+	if (r >= 0 && scenario_check(s, err, sizeof(err)) < 0)
+		r = sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "overrides: %s", err);
+	/* Now, not once the server has started: wsbench-load would refuse it. */
+	if (r >= 0 && scenario_check_fd_limit(s, fd_limit_inherited(), err, sizeof(err)) < 0)
+		r = sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "Scenario %s: %s",
+		                      s->name, err);
+	return r;
+}
+
+static int find_server(struct manager *m, const char *name, const struct server_config **ret,
+                       sd_bus_error *error)
+{
+	*ret = config_find_server(m->config, name);
+	if (!*ret)
+		return sd_bus_error_setf(error, WSBENCH_ERROR_UNKNOWN_SERVER,
+		                         "No server named \"%s\" in %s", name, m->config->path);
+	return 0;
+}
+
+/* Whether a new request may be queued: the caller's access, shutdown, and
+ * daemon.max_queued_runs (a compare is one request, however many runs). */
+static int check_queue(sd_bus_message *msg, struct manager *m, struct caller *caller,
+                       sd_bus_error *error)
+{
+	int r = check_access(msg, caller, error);
+
+	if (r >= 0 && m->stopping)
+		r = sd_bus_error_setf(error, WSBENCH_ERROR_BUSY, "The daemon is shutting down");
+	if (r >= 0 && manager_queued(m) >= m->config->daemon.max_queued_runs)
+		r = sd_bus_error_setf(error, WSBENCH_ERROR_BUSY,
+		                      "%u runs are already waiting (daemon.max_queued_runs)",
+		                      manager_queued(m));
+	return r;
+}
+
 static int method_start_run(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct manager *m = userdata;
 	const char *scenario_name, *server_name;
-	const struct scenario_config *base;
 	const struct server_config *server;
-	struct scenario_config s;
-	char applied[1024] = "", err[256];
+	struct scenario_config s = { 0 };
+	char applied[1024] = "";
 	struct caller caller = { 0 };
 	struct run *run;
 	int r;
@@ -362,40 +455,17 @@ static int method_start_run(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	r = sd_bus_message_read(msg, "ss", &scenario_name, &server_name);
 	if (r < 0)
 		return r;
-	base = config_find_scenario(m->config, scenario_name);
-	if (!base)
-		return sd_bus_error_setf(error, WSBENCH_ERROR_UNKNOWN_SCENARIO,
-		                         "No scenario named \"%s\" in %s", scenario_name,
-		                         m->config->path);
 	if (!server_name[0])
 		server_name = m->config->daemon.default_server;
-	server = config_find_server(m->config, server_name);
-	if (!server)
-		return sd_bus_error_setf(error, WSBENCH_ERROR_UNKNOWN_SERVER,
-		                         "No server named \"%s\" in %s", server_name,
-		                         m->config->path);
-	r = scenario_copy(&s, base);
+	/* The scenario's error first, then the server's, as always. */
+	if (!config_find_scenario(m->config, scenario_name))
+		return read_scenario(msg, m, scenario_name, &s, applied, sizeof(applied), error);
+	r = find_server(m, server_name, &server, error);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-	while (r >= 0 && (r = read_override(msg, &s, applied, sizeof(applied), error)) > 0)
-		;
+	r = read_scenario(msg, m, scenario_name, &s, applied, sizeof(applied), error);
 	if (r >= 0)
-		r = sd_bus_message_exit_container(msg);
-	if (r >= 0 && scenario_check(&s, err, sizeof(err)) < 0)
-		r = sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "overrides: %s", err);
-	/* Now, not once the server has started: wsbench-load would refuse it. */
-	if (r >= 0 && scenario_check_fd_limit(&s, fd_limit_inherited(), err, sizeof(err)) < 0)
-		r = sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "Scenario %s: %s",
-		                      s.name, err);
-	if (r >= 0)
-		r = check_access(msg, &caller, error);
-	if (r >= 0 && m->stopping)
-		r = sd_bus_error_setf(error, WSBENCH_ERROR_BUSY, "The daemon is shutting down");
-	if (r >= 0 && manager_queued(m) >= m->config->daemon.max_queued_runs)
-		r = sd_bus_error_setf(error, WSBENCH_ERROR_BUSY,
-		                      "%u runs are already waiting (daemon.max_queued_runs)",
-		                      manager_queued(m));
+		r = check_queue(msg, m, &caller, error);
 	if (r >= 0)
 		r = manager_add_run(m, server, &s, applied, caller.uid, caller.name, &run);
 	scenario_free(&s);
@@ -403,6 +473,175 @@ static int method_start_run(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	if (r < 0)
 		return r;
 	return sd_bus_reply_method_return(msg, "so", run->id, run_path(run).s);
+}
+
+/* StartCompare's options (a{sv}): repeat (u), warmup (b), retry_noisy (b). */
+static int read_compare_options(sd_bus_message *msg, struct compare_request *req,
+                                sd_bus_error *error)
+{
+	bool warmup_given = false;
+	int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+
+	while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+		const char *key;
+		int b;
+
+		r = sd_bus_message_read(msg, "s", &key);
+		if (r < 0)
+			return r;
+		if (strcmp(key, "repeat") == 0) {
+			r = sd_bus_message_read(msg, "v", "u", &req->repeat);
+			if (r >= 0 && (req->repeat < 1 || req->repeat > COMPARE_MAX_REPEAT))
+				return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT,
+				                         "option repeat: %u is not in 1..%u",
+				                         req->repeat, COMPARE_MAX_REPEAT);
+		} else if (strcmp(key, "warmup") == 0 || strcmp(key, "retry_noisy") == 0) {
+			r = sd_bus_message_read(msg, "v", "b", &b);
+			if (key[0] == 'w') {
+				req->warmup = b;
+				warmup_given = true;
+			} else {
+				req->retry_noisy = b;
+			}
+		} else {
+			return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT,
+			                         "option %s: unknown (repeat, warmup, retry_noisy)",
+			                         key);
+		}
+		if (r < 0)
+			return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT,
+			                         "option %s: wrong type (repeat: u; warmup, "
+			                         "retry_noisy: b)",
+			                         key);
+		r = sd_bus_message_exit_container(msg);
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(msg);
+	/* One trial is a plain side-by-side: no warm-up unless asked. */
+	if (!warmup_given)
+		req->warmup = req->repeat > 1;
+	return r;
+}
+
+/* StartCompare's servers: each configured one, or every server when none
+ * is named. */
+static int read_compare_servers(sd_bus_message *msg, struct manager *m,
+                                const struct server_config **servers, unsigned *n,
+                                sd_bus_error *error)
+{
+	const char *name;
+	int r = sd_bus_message_enter_container(msg, 'a', "s");
+
+	*n = 0;
+	while (r >= 0 && (r = sd_bus_message_read(msg, "s", &name)) > 0) {
+		if (*n == COMPARE_MAX_ARMS)
+			return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT,
+			                         "servers: at most %d in one compare",
+			                         COMPARE_MAX_ARMS);
+		r = find_server(m, name, &servers[*n], error);
+		if (r < 0)
+			return r;
+		(*n)++;
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(msg);
+	if (r < 0 || *n)
+		return r;
+	if (m->config->n_servers > COMPARE_MAX_ARMS)
+		return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT,
+		                         "servers: %zu are configured, a compare takes at most %d: "
+		                         "name them",
+		                         m->config->n_servers, COMPARE_MAX_ARMS);
+	for (size_t i = 0; i < m->config->n_servers; i++)
+		servers[(*n)++] = &m->config->servers[i];
+	return 0;
+}
+
+static int method_start_compare(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	const struct server_config *servers[COMPARE_MAX_ARMS];
+	struct compare_request req = { .servers = servers, .repeat = 1 };
+	struct scenario_config s = { 0 };
+	char applied[1024] = "";
+	struct caller caller = { 0 };
+	const char *scenario_name;
+	struct compare *c;
+	int r;
+
+	r = sd_bus_message_read(msg, "s", &scenario_name);
+	if (r >= 0)
+		r = read_compare_servers(msg, m, servers, &req.n_arms, error);
+	if (r >= 0)
+		r = read_scenario(msg, m, scenario_name, &s, applied, sizeof(applied), error);
+	if (r >= 0)
+		r = read_compare_options(msg, &req, error);
+	if (r >= 0)
+		r = check_queue(msg, m, &caller, error);
+	if (r >= 0) {
+		req.scenario = &s;
+		req.overrides = applied;
+		req.owner_uid = caller.uid;
+		req.owner = caller.name;
+		r = manager_add_compare(m, &req, &c);
+	}
+	scenario_free(&s);
+	caller_done(&caller);
+	if (r < 0)
+		return r;
+	return reply_compare(msg, c);
+}
+
+static int get_compare(sd_bus_message *msg, struct manager *m, struct compare **ret,
+                       sd_bus_error *error)
+{
+	const char *id;
+	int r = sd_bus_message_read(msg, "s", &id);
+
+	if (r < 0)
+		return r;
+	*ret = manager_find_compare(m, id);
+	if (!*ret)
+		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND,
+		                         "No compare \"%s\" (the daemon keeps the last %d; their "
+		                         "runs' reports stay: wsbenchctl compare RUN...)",
+		                         id, MANAGER_KEEP_COMPARES);
+	return 0;
+}
+
+static int method_get_compare(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct compare *c;
+	int r = get_compare(msg, userdata, &c, error);
+
+	return r < 0 ? r : reply_compare(msg, c);
+}
+
+static int method_cancel_compare(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	struct caller caller;
+	struct compare *c;
+	int r = get_compare(msg, m, &c, error);
+
+	if (r < 0)
+		return r;
+	r = check_access(msg, &caller, error);
+	if (r < 0)
+		return r;
+	if (!access_may_cancel(&caller, c->owner_uid))
+		r = sd_bus_error_setf(error, WSBENCH_ERROR_ACCESS_DENIED,
+		                      "Compare %s was started by %s; only they, root and the "
+		                      "daemon's user may cancel it",
+		                      c->id, c->owner);
+	caller_done(&caller);
+	if (r < 0)
+		return r;
+	if (manager_cancel_compare(m, c) == -EALREADY)
+		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND,
+		                         "Compare %s has already ended (%s)", c->id,
+		                         compare_state(c));
+	return sd_bus_reply_method_return(msg, "");
 }
 
 static int method_cancel_run(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -578,8 +817,21 @@ static const sd_bus_vtable manager_vtable[] = {
 	                        method_get_report, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload,
 	                        SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS(
+	    "StartCompare",
+	    SD_BUS_ARGS("s", scenario, "as", servers, "a{sv}", overrides, "a{sv}", options),
+	    SD_BUS_RESULT("s", id, "s", scenario, "s", state, "as", servers, "u", repeat,
+	                  "a(suusbb)", trials),
+	    method_start_compare, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetCompare", SD_BUS_ARGS("s", id),
+	                        SD_BUS_RESULT("s", id, "s", scenario, "s", state, "as", servers,
+	                                      "u", repeat, "a(suusbb)", trials),
+	                        method_get_compare, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("CancelCompare", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT,
+	                        method_cancel_compare, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_ARGS("RunStarted", SD_BUS_ARGS("s", id, "o", run), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("RunFinished", SD_BUS_ARGS("s", id, "s", state, "s", report), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("CompareFinished", SD_BUS_ARGS("s", id, "s", state), 0),
 	SD_BUS_VTABLE_END
 };
 
@@ -734,4 +986,11 @@ void bus_run_finished(struct manager *m, const struct run *r)
 	                   r->report_path ? r->report_path : "");
 	sd_bus_emit_properties_changed(m->bus, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE,
 	                               "ActiveRun", "QueuedRuns", NULL);
+}
+
+void bus_compare_finished(struct manager *m, const struct compare *c)
+{
+	if (m->bus)
+		sd_bus_emit_signal(m->bus, WSBENCH_MANAGER_PATH, WSBENCH_MANAGER_IFACE,
+		                   "CompareFinished", "ss", c->id, compare_state(c));
 }

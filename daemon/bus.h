@@ -5,6 +5,7 @@
  */
 #pragma once
 
+struct compare;
 struct manager;
 struct run;
 
@@ -16,3 +17,5 @@ void bus_run_changed(struct manager *m, const struct run *r);
 /* RunStarted, RunFinished, and the manager's ActiveRun and QueuedRuns. */
 void bus_run_started(struct manager *m, const struct run *r);
 void bus_run_finished(struct manager *m, const struct run *r);
+/* CompareFinished: every trial of @c has ended. */
+void bus_compare_finished(struct manager *m, const struct compare *c);

@@ -13,6 +13,7 @@
 
 #include "bus.h"
 #include "clock.h"
+#include "compare.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -43,6 +44,9 @@ struct manager *manager_free(struct manager *m)
 	for (size_t i = 0; i < m->n_runs; i++)
 		run_free(m->runs[i]);
 	free(m->runs);
+	for (size_t i = 0; i < m->n_compares; i++)
+		compare_free(m->compares[i]);
+	free(m->compares);
 	report_store_free(m->reports);
 	config_unref(m->config);
 	sd_event_source_disable_unref(m->watchdog_timer);
@@ -173,6 +177,8 @@ static void start_next(struct manager *m)
 
 /* ---- the runs' observer ------------------------------------------------- */
 
+static void compare_trial_ended(struct manager *m, struct run *r);
+
 static void on_run_changed(struct run *r, void *userdata)
 {
 	struct manager *m = userdata;
@@ -213,6 +219,8 @@ static void on_run_finished(struct run *r, void *userdata)
 		store_report(m, r);
 	on_run_changed(r, m);
 	bus_run_finished(m, r);
+	if (r->compare_id)
+		compare_trial_ended(m, r);
 	if (m->active == r)
 		m->active = NULL;
 	start_next(m);
@@ -242,9 +250,10 @@ static int make_id(struct manager *m, char **ret)
 	return asprintf(ret, "%s_%u", stamp, ++m->run_counter) < 0 ? -ENOMEM : 0;
 }
 
-int manager_add_run(struct manager *m, const struct server_config *server,
-                    const struct scenario_config *scenario, const char *overrides, uid_t owner_uid,
-                    const char *owner, struct run **ret)
+/* A new queued run, placed in the queue at @at (m->n_runs: at the end). */
+static int queue_run(struct manager *m, size_t at, struct wsbench_config *config,
+                     const struct server_config *server, const struct scenario_config *scenario,
+                     const char *overrides, uid_t owner_uid, const char *owner, struct run **ret)
 {
 	const struct run_env env = { .event = m->event, .tools = &m->tools };
 	_cleanup_free_ char *id = NULL;
@@ -260,7 +269,7 @@ int manager_add_run(struct manager *m, const struct server_config *server,
 		return k;
 	k = run_new(&env,
 	            &(const struct run_request){ .id = id,
-	                                         .config = m->config,
+	                                         .config = config,
 	                                         .server = server,
 	                                         .scenario = scenario,
 	                                         .overrides = overrides,
@@ -269,12 +278,189 @@ int manager_add_run(struct manager *m, const struct server_config *server,
 	            &run_ops, m, &r);
 	if (k < 0)
 		return k;
-	m->runs[m->n_runs++] = r;
+	at = MIN(at, m->n_runs);
+	memmove(&m->runs[at + 1], &m->runs[at], (m->n_runs - at) * sizeof(*m->runs));
+	m->runs[at] = r;
+	m->n_runs++;
+	*ret = r;
+	return 0;
+}
+
+int manager_add_run(struct manager *m, const struct server_config *server,
+                    const struct scenario_config *scenario, const char *overrides, uid_t owner_uid,
+                    const char *owner, struct run **ret)
+{
+	struct run *r;
+	int k =
+	    queue_run(m, m->n_runs, m->config, server, scenario, overrides, owner_uid, owner, &r);
+
+	if (k < 0)
+		return k;
 	log_info("run %s queued: scenario %s, server %s%s%s", r->id, r->scenario.name,
 	         r->server->name, r->overrides[0] ? ", overrides " : "", r->overrides);
 	*ret = r;
 	start_next(m);
 	return 0;
+}
+
+/* ---- compares ------------------------------------------------------------ */
+
+struct compare *manager_find_compare(struct manager *m, const char *id)
+{
+	for (size_t i = 0; i < m->n_compares; i++)
+		if (strcmp(m->compares[i]->id, id) == 0)
+			return m->compares[i];
+	return NULL;
+}
+
+/* Drops the oldest ended compares beyond MANAGER_KEEP_COMPARES. */
+static void prune_compares(struct manager *m)
+{
+	size_t done = 0, kept = 0;
+
+	for (size_t i = 0; i < m->n_compares; i++)
+		done += compare_done(m->compares[i]);
+	for (size_t i = 0; i < m->n_compares; i++) {
+		struct compare *c = m->compares[i];
+
+		if (done > MANAGER_KEEP_COMPARES && compare_done(c)) {
+			compare_free(c);
+			done--;
+			continue;
+		}
+		m->compares[kept++] = c;
+	}
+	m->n_compares = kept;
+}
+
+/* Tags @r as the trial @slot of @c and records it after entry @after. */
+static int add_trial(struct compare *c, size_t after, struct run *r, struct compare_slot slot,
+                     bool retry)
+{
+	r->compare_id = strdup(c->id);
+	if (!r->compare_id)
+		return -ENOMEM;
+	r->compare_arm = slot.arm;
+	r->compare_trial = slot.trial;
+	return compare_add(c, after, r->id, slot, retry);
+}
+
+/* Queues the trials of @c in its plan's order; on failure the ones queued
+ * are cancelled. */
+static int queue_trials(struct manager *m, struct compare *c, const struct compare_request *req)
+{
+	size_t n = compare_plan_size(req->n_arms, req->repeat, req->warmup);
+	_cleanup_free_ struct compare_slot *plan = calloc(n, sizeof(*plan));
+	struct scenario_config warmup = { 0 };
+	char err[256];
+	int k = plan ? scenario_copy(&warmup, req->scenario) : -ENOMEM;
+
+	if (k < 0)
+		return k;
+	/* The warm-up only has to bring the server to its steady state. */
+	if (warmup.duration > COMPARE_WARMUP_SECONDS)
+		scenario_set_number(&warmup, "duration", COMPARE_WARMUP_SECONDS, true, err,
+		                    sizeof(err));
+	compare_plan(req->n_arms, req->repeat, req->warmup, plan);
+	for (size_t i = 0; i < n && k >= 0; i++) {
+		struct run *r;
+
+		k = queue_run(m, m->n_runs, m->config, req->servers[plan[i].arm],
+		              plan[i].trial ? req->scenario : &warmup, req->overrides,
+		              req->owner_uid, req->owner, &r);
+		if (k >= 0)
+			k = add_trial(c, c->n, r, plan[i], false);
+	}
+	scenario_free(&warmup);
+	if (k < 0)
+		manager_cancel_compare(m, c);
+	return k;
+}
+
+int manager_add_compare(struct manager *m, const struct compare_request *req, struct compare **ret)
+{
+	char *names[COMPARE_MAX_ARMS];
+	struct compare **grown, *c;
+	_cleanup_free_ char *id = NULL;
+	int k;
+
+	if (req->n_arms < 1 || req->n_arms > COMPARE_MAX_ARMS || req->repeat < 1 ||
+	    req->repeat > COMPARE_MAX_REPEAT)
+		return -EINVAL;
+	grown = realloc(m->compares, (m->n_compares + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	m->compares = grown;
+	for (unsigned i = 0; i < req->n_arms; i++)
+		names[i] = req->servers[i]->name;
+	k = make_id(m, &id);
+	if (k < 0)
+		return k;
+	k = compare_new(id, req->scenario->name, names, req->n_arms, req->repeat, req->warmup,
+	                req->retry_noisy, req->owner_uid, req->owner, &c);
+	if (k < 0)
+		return k;
+	m->compares[m->n_compares++] = c;
+	k = queue_trials(m, c, req);
+	if (k < 0)
+		return k;
+	log_info("compare %s queued: scenario %s, %u servers, %u trials each%s, %zu runs", c->id,
+	         c->scenario, c->n_arms, c->repeat, c->warmup ? " after a warm-up" : "", c->n);
+	*ret = c;
+	start_next(m);
+	prune_compares(m);
+	return 0;
+}
+
+int manager_cancel_compare(struct manager *m, struct compare *c)
+{
+	bool any = false;
+
+	c->cancelled = true;
+	/* Queued ones first, from the last: each cancel lets the manager start
+	 * the next queued run, which must not be one of ours. */
+	for (size_t i = c->n; i-- > 0;) {
+		struct run *r = c->v[i].state ? NULL : manager_find_run(m, c->v[i].run_id);
+
+		if (r && r->state == RUN_QUEUED)
+			any |= run_cancel(r) == 0;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		struct run *r = c->v[i].state ? NULL : manager_find_run(m, c->v[i].run_id);
+
+		if (r)
+			any |= run_cancel(r) == 0;
+	}
+	return any ? 0 : -EALREADY;
+}
+
+/* A trial of a compare ended: record it, run a noisy one again if asked,
+ * say when the compare is done. */
+static void compare_trial_ended(struct manager *m, struct run *r)
+{
+	struct compare *c = manager_find_compare(m, r->compare_id);
+	struct compare_entry *e;
+	struct run *again;
+	size_t at;
+
+	if (!c || !compare_run_ended(c, r->id, run_state_to_string(r->state), r->noisy))
+		goto out;
+	/* Right after this run in the queue, so the round stays together. */
+	for (at = 0; at < m->n_runs && m->runs[at] != r; at++)
+		;
+	e = compare_find(c, r->id);
+	if (m->stopping ||
+	    queue_run(m, at + 1, r->config, r->server, &r->scenario, r->overrides, r->owner_uid,
+	              r->owner, &again) < 0 ||
+	    add_trial(c, (size_t)(e - c->v), again, e->slot, true) < 0) {
+		log_warning("compare %s: cannot run the noisy trial %s again", c->id, r->id);
+		goto out;
+	}
+	log_info("compare %s: trial %s was noisy (%s); running it again as %s", c->id, r->id,
+	         r->noise_reason ? r->noise_reason : "?", again->id);
+out:
+	if (c && compare_done(c))
+		bus_compare_finished(m, c);
 }
 
 void manager_stop(struct manager *m)

@@ -13,12 +13,15 @@
 #include "config.h"
 #include "run.h"
 
+struct compare;
 struct report_store;
 
 /* Ended runs kept in memory, their Run objects still answering status and
  * wait; older ones are served from the report directory (ListRuns,
  * GetReport). More than max_queued_runs + 1 would ever need at once. */
 #define MANAGER_KEEP_ENDED 64
+/* Ended compares kept in memory for GetCompare; their reports stay. */
+#define MANAGER_KEEP_COMPARES 16
 
 struct manager {
 	sd_event *event;
@@ -32,6 +35,8 @@ struct manager {
 	size_t n_runs;
 	struct run *active;
 	unsigned run_counter;
+	struct compare **compares; /* running and the last ended ones; oldest first */
+	size_t n_compares;
 	bool stopping; /* SIGTERM: no new runs */
 
 	sd_event_source *watchdog_timer;
@@ -59,6 +64,31 @@ int manager_reload(struct manager *m, char **error);
 int manager_add_run(struct manager *m, const struct server_config *server,
                     const struct scenario_config *scenario, const char *overrides, uid_t owner_uid,
                     const char *owner, struct run **ret);
+
+/* What StartCompare asked for, checked. */
+struct compare_request {
+	const struct scenario_config *scenario;     /* with the overrides applied */
+	const char *overrides;                      /* what was overridden, for the reports */
+	const struct server_config *const *servers; /* one per arm */
+	unsigned n_arms, repeat;
+	bool warmup, retry_noisy;
+	uid_t owner_uid;
+	const char *owner;
+};
+
+/**
+ * manager_add_compare() - queue every trial of a compare (compare.h) at the
+ * end of the queue, in its interleaved order.
+ * Return: 0 with the compare in *@ret, -EINVAL for arms or repeat out of
+ * range, or another negative errno (then nothing of it stays queued).
+ */
+int manager_add_compare(struct manager *m, const struct compare_request *req, struct compare **ret);
+
+struct compare *manager_find_compare(struct manager *m, const char *id);
+
+/* Cancels every trial of @c that has not ended. Return: 0, or -EALREADY
+ * when none was left to cancel. */
+int manager_cancel_compare(struct manager *m, struct compare *c);
 
 /* SIGTERM: no new runs; the queued ones are dropped, the active one is
  * cancelled and its report written, then the event loop exits. */

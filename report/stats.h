@@ -50,14 +50,17 @@ int stats_summarize(const double *x, size_t n, bool count, struct stats_summary 
 
 /* One figure of a server against the baseline. */
 struct stats_ratio {
-	double ratio;           /* b over a (of the geometric means; of 1+x for counts) */
-	double ci_low, ci_high; /* 95% interval of the ratio, not corrected for multiplicity */
-	double p_value;         /* two-sided, for "no difference" */
+	double ratio;               /* b over a (of the geometric means; of 1+x for counts) */
+	double ci_low, ci_high;     /* 95% interval of the ratio, not corrected for multiplicity */
+	double p_value;             /* two-sided, for "no difference"; 1 when undecided */
 	enum stats_verdict verdict; /* set by stats_decide() */
 };
 
 /**
  * stats_compare() - the ratio of @b (the server) to @a (the baseline).
+ * Sets @ret's verdict to STATS_UNDECIDED when @na or @nb is below 2 (the
+ * interval is then the ratio itself), else to STATS_SAME until
+ * stats_decide() has seen all the figures of the pair.
  * Return: 0, or -EINVAL as stats_summarize().
  */
 int stats_compare(const double *a, size_t na, const double *b, size_t nb, bool count,

@@ -134,6 +134,42 @@ static int read_uint(struct parse_ctx *ctx, const config_setting_t *v, const cha
 	return 0;
 }
 
+static int read_number(struct parse_ctx *ctx, const config_setting_t *v, const char *where,
+                       double min, double max, double *ret)
+{
+	char got[128];
+	double d;
+
+	describe_value(v, got, sizeof(got));
+	if (!is_number(v)) {
+		add_error(ctx, config_setting_source_line(v), where, "must be a number, got %s",
+		          got);
+		return -EINVAL;
+	}
+	d = number_of(v);
+	if (!(d >= min && d <= max)) {
+		add_error(ctx, config_setting_source_line(v), where, "must be %g..%g, got %s", min,
+		          max, got);
+		return -EINVAL;
+	}
+	*ret = d;
+	return 0;
+}
+
+static int read_bool(struct parse_ctx *ctx, const config_setting_t *v, const char *where, bool *ret)
+{
+	char got[128];
+
+	if (config_setting_type(v) != CONFIG_TYPE_BOOL) {
+		describe_value(v, got, sizeof(got));
+		add_error(ctx, config_setting_source_line(v), where,
+		          "must be true or false, got %s", got);
+		return -EINVAL;
+	}
+	*ret = config_setting_get_bool(v);
+	return 0;
+}
+
 static int read_string(struct parse_ctx *ctx, const config_setting_t *v, const char *where,
                        char **ret)
 {
@@ -210,6 +246,15 @@ static void parse_daemon(struct parse_ctx *ctx, const config_setting_t *g, struc
 			read_name(ctx, v, where, &d->default_server);
 		} else if (strcmp(key, "max_queued_runs") == 0) {
 			read_uint(ctx, v, where, 1, 1000, &d->max_queued_runs);
+		} else if (strcmp(key, "noise_other_cpu_percent") == 0) {
+			/* Percent of one core: up to a thousand of them. */
+			read_number(ctx, v, where, 0, 100000, &d->noise.other_cpu_percent);
+		} else if (strcmp(key, "noise_steal_percent") == 0) {
+			read_number(ctx, v, where, 0, 100, &d->noise.steal_percent);
+		} else if (strcmp(key, "noise_freq_change_percent") == 0) {
+			read_number(ctx, v, where, 0, 100, &d->noise.freq_change_percent);
+		} else if (strcmp(key, "html_reports") == 0) {
+			read_bool(ctx, v, where, &d->html_reports);
 		} else {
 			add_error(ctx, config_setting_source_line(v), where, "unknown setting");
 		}
@@ -534,10 +579,14 @@ int config_load(const char *path, struct wsbench_config **ret, struct config_err
 		return -ENOMEM;
 	c->refs = 1;
 	c->path = strdup(path);
-	c->daemon = (struct daemon_config){ .report_dir = strdup(DEFAULT_REPORT_DIR),
-		                            .keep_reports = 200,
-		                            .sample_interval_ms = 1000,
-		                            .max_queued_runs = 16 };
+	c->daemon = (struct daemon_config){
+		.report_dir = strdup(DEFAULT_REPORT_DIR),
+		.keep_reports = 200,
+		.sample_interval_ms = 1000,
+		.max_queued_runs = 16,
+		.noise = { .other_cpu_percent = 25, .steal_percent = 5, .freq_change_percent = 10 },
+		.html_reports = true
+	};
 	config_init(&cf);
 	if (!config_read_file(&cf, path)) {
 		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
@@ -669,7 +718,12 @@ char *config_dump(const struct wsbench_config *c)
 	out(&b, ";\n  keep_reports = %u;\n  sample_interval_ms = %u;\n  default_server = ",
 	    c->daemon.keep_reports, c->daemon.sample_interval_ms);
 	out_quoted(&b, c->daemon.default_server);
-	out(&b, ";\n  max_queued_runs = %u;\n};\n", c->daemon.max_queued_runs);
+	out(&b, ";\n  max_queued_runs = %u;\n", c->daemon.max_queued_runs);
+	out(&b,
+	    "  noise_other_cpu_percent = %.15g;\n  noise_steal_percent = %.15g;\n"
+	    "  noise_freq_change_percent = %.15g;\n  html_reports = %s;\n};\n",
+	    c->daemon.noise.other_cpu_percent, c->daemon.noise.steal_percent,
+	    c->daemon.noise.freq_change_percent, c->daemon.html_reports ? "true" : "false");
 	out(&b, "servers = (\n");
 	for (size_t i = 0; i < c->n_servers; i++) {
 		const struct server_config *s = &c->servers[i];

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "noise.h"
 #include "scenario.h"
 
 enum server_kind { SERVER_BUILTIN, SERVER_COMMAND, SERVER_URL };
@@ -34,6 +35,10 @@ struct daemon_config {
 	unsigned sample_interval_ms;
 	char *default_server;
 	unsigned max_queued_runs;
+	/* Above which a run is noisy (noise.h): noise_other_cpu_percent,
+	 * noise_steal_percent, noise_freq_change_percent. */
+	struct noise_thresholds noise;
+	bool html_reports; /* an HTML page beside each JSON report */
 };
 
 struct wsbench_config {

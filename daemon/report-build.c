@@ -2,16 +2,21 @@
 /*
  * Building a run's report (see report-build.h): wsbench-load's result
  * (throughput, latency, errors, client, timeline, histogram) with the
- * daemon's own sections around it: metadata, clientConfig, serverConfig and
- * resourceUsage (the server's and the client's CPU and RSS over time).
+ * daemon's own sections around it: metadata (with the machine and the
+ * software), clientConfig, serverConfig, resourceUsage (the server's and
+ * the client's CPU and RSS over time) and noise (how quiet the machine was).
  */
 #include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "config.h"
 #include "load-protocol.h"
+#include "machine.h"
 #include "macro.h"
+#include "noise.h"
 #include "report-build.h"
 #include "run.h"
 #include "wsbench-config.h"
@@ -52,6 +57,26 @@ static cJSON *series_summary(const struct sample_series *s)
 	cJSON_AddNumberToObject(o, "cpu_percent_mean", n ? cpu_sum / (double)n : 0);
 	cJSON_AddNumberToObject(o, "cpu_percent_max", cpu_max);
 	cJSON_AddNumberToObject(o, "rss_bytes_max", (double)rss_max);
+	/* From the cumulative counters, not the rounded percentages: what
+	 * CPU per echo and memory per connection are computed from. */
+	cJSON_AddNumberToObject(o, "cpu_seconds",
+	                        s->n && s->v[s->n - 1].cpu_ns > s->v[0].cpu_ns
+	                            ? (double)(s->v[s->n - 1].cpu_ns - s->v[0].cpu_ns) / 1e9
+	                            : 0);
+	cJSON_AddNumberToObject(o, "rss_bytes_first", s->n ? (double)s->v[0].rss_bytes : 0);
+	return o;
+}
+
+static cJSON *machine_json(void)
+{
+	struct machine_info info;
+	cJSON *o = cJSON_CreateObject();
+
+	machine_get(&info);
+	cJSON_AddStringToObject(o, "kernel", info.kernel);
+	cJSON_AddStringToObject(o, "cpu_model", info.cpu_model);
+	cJSON_AddNumberToObject(o, "cpus", info.cpus);
+	cJSON_AddStringToObject(o, "governor", info.governor);
 	return o;
 }
 
@@ -75,12 +100,23 @@ static cJSON *metadata_json(const struct run *r)
 	gethostname(host, sizeof(host) - 1);
 	cJSON_AddStringToObject(m, "host", host);
 	cJSON_AddStringToObject(m, "wsbench_version", WSBENCH_VERSION);
+	cJSON_AddStringToObject(m, "git_revision", machine_git_revision());
+	cJSON_AddStringToObject(m, "lws_version", machine_lws_version());
+	cJSON_AddItemToObject(m, "machine", machine_json());
 	cJSON_AddStringToObject(m, "config_file", r->config->path);
 	if (r->overrides[0])
 		cJSON_AddStringToObject(m, "overrides", r->overrides);
 	by = cJSON_AddObjectToObject(m, "requested_by");
 	cJSON_AddStringToObject(by, "user", r->owner);
 	cJSON_AddNumberToObject(by, "uid", r->owner_uid);
+	if (r->compare_id) {
+		cJSON *c = cJSON_AddObjectToObject(m, "compare");
+
+		cJSON_AddStringToObject(c, "id", r->compare_id);
+		cJSON_AddNumberToObject(c, "arm", r->compare_arm);
+		cJSON_AddNumberToObject(c, "trial", r->compare_trial);
+		cJSON_AddBoolToObject(c, "warmup", r->compare_trial == 0);
+	}
 	return m;
 }
 
@@ -111,10 +147,14 @@ static cJSON *server_config_json(const struct run *r)
 {
 	const struct server_config *s = r->server;
 	cJSON *c = cJSON_CreateObject();
+	_cleanup_free_ char *toolchain = machine_server_toolchain(s);
 
 	cJSON_AddStringToObject(c, "name", s->name);
 	cJSON_AddStringToObject(c, "language", s->language);
 	cJSON_AddStringToObject(c, "kind", server_kind_to_string(s->kind));
+	/* null: not known (a server given by URL, a command of unknown make) */
+	cJSON_AddItemToObject(c, "toolchain",
+	                      toolchain ? cJSON_CreateString(toolchain) : cJSON_CreateNull());
 	if (s->kind == SERVER_URL) {
 		cJSON_AddStringToObject(c, "url", s->url);
 		cJSON_AddBoolToObject(c, "sampled", false);
@@ -131,6 +171,56 @@ static cJSON *server_config_json(const struct run *r)
 	}
 	cJSON_AddBoolToObject(c, "sampled", true);
 	return c;
+}
+
+/* A figure, or null when there is none (NAN). */
+static void add_figure(cJSON *o, const char *key, double v)
+{
+	cJSON_AddItemToObject(o, key, isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull());
+}
+
+/* How quiet the machine was: the verdict, its reasons, the means against
+ * the thresholds, and the series (noise.h). */
+static cJSON *noise_json(const struct run *r)
+{
+	const struct noise_thresholds *th = &r->config->daemon.noise;
+	const struct noise_tracker *t = &r->noise;
+	struct noise_summary sum;
+	cJSON *o = cJSON_CreateObject(), *reasons, *thr, *series;
+	char ts[40];
+
+	noise_summarize(t, th, &sum);
+	cJSON_AddStringToObject(o, "verdict", sum.verdict);
+	reasons = cJSON_AddArrayToObject(o, "reasons");
+	for (size_t i = 0; i < sum.n_reasons; i++)
+		cJSON_AddItemToArray(reasons, cJSON_CreateString(sum.reasons[i]));
+	add_figure(o, "other_cpu_percent_mean", sum.other_cpu_percent_mean);
+	add_figure(o, "other_cpu_percent_max", sum.other_cpu_percent_max);
+	add_figure(o, "steal_percent_mean", sum.steal_percent_mean);
+	add_figure(o, "freq_change_percent", sum.freq_change_percent);
+	if (t->have_freq) {
+		cJSON_AddNumberToObject(o, "freq_min_mhz", t->freq_min_khz / 1000);
+		cJSON_AddNumberToObject(o, "freq_max_mhz", t->freq_max_khz / 1000);
+	}
+	cJSON_AddNumberToObject(o, "intervals", (double)sum.intervals);
+	cJSON_AddNumberToObject(o, "skipped_intervals", (double)t->skipped);
+	thr = cJSON_AddObjectToObject(o, "thresholds");
+	cJSON_AddNumberToObject(thr, "other_cpu_percent", th->other_cpu_percent);
+	cJSON_AddNumberToObject(thr, "steal_percent", th->steal_percent);
+	cJSON_AddNumberToObject(thr, "freq_change_percent", th->freq_change_percent);
+	series = cJSON_AddArrayToObject(o, "series");
+	for (size_t i = 0; i < t->n; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		format_iso8601(t->v[i].wall_ns, ts, sizeof(ts));
+		cJSON_AddStringToObject(e, "timestamp", ts);
+		cJSON_AddNumberToObject(e, "other_cpu_percent", t->v[i].other_cpu_percent);
+		cJSON_AddNumberToObject(e, "steal_percent", t->v[i].steal_percent);
+		if (isfinite(t->v[i].freq_khz))
+			cJSON_AddNumberToObject(e, "freq_mhz", t->v[i].freq_khz / 1000);
+		cJSON_AddItemToArray(series, e);
+	}
+	return o;
 }
 
 static void copy_section(cJSON *to, const cJSON *from, const char *name)
@@ -190,6 +280,7 @@ char *report_build(const struct run *r)
 	cJSON_AddItemToObject(usage, "server_summary", series_summary(&r->server_samples));
 	cJSON_AddItemToObject(usage, "client", samples_json(&r->client_samples));
 	cJSON_AddItemToObject(usage, "client_summary", series_summary(&r->client_samples));
+	cJSON_AddItemToObject(root, "noise", noise_json(r));
 	copy_section(root, r->result, LOAD_RESULT_CLIENT);
 	if (!r->result && r->progress_timeline) {
 		add_partial_result(root, r);

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "load-protocol.h"
 #include "log.h"
 #include "macro.h"
+#include "noise.h"
 #include "procstat.h"
 #include "progress.h"
 #include "run.h"
@@ -123,6 +125,7 @@ static void release_resources(struct run *r)
 	free(r->client_samples.v);
 	r->server_samples = (struct sample_series){ 0 };
 	r->client_samples = (struct sample_series){ 0 };
+	noise_tracker_clear(&r->noise);
 }
 
 struct run *run_free(struct run *r)
@@ -184,6 +187,32 @@ static void release_later(struct run *r)
 	}
 }
 
+/* The noise verdict (noise.h), before the end is announced: the observer
+ * (a compare) may run a noisy trial again. */
+static void judge_noise(struct run *r)
+{
+	struct noise_summary sum;
+	_cleanup_free_ char *reason = NULL;
+
+	noise_summarize(&r->noise, &r->config->daemon.noise, &sum);
+	r->noisy = sum.noisy;
+	free(r->noise_reason);
+	r->noise_reason = NULL;
+	if (!sum.noisy)
+		return;
+	for (size_t i = 0; i < sum.n_reasons; i++) {
+		char *joined;
+
+		if (asprintf(&joined, "%s%s%s", reason ? reason : "", reason ? "; " : "",
+		             sum.reasons[i]) < 0)
+			break;
+		free(reason);
+		reason = joined;
+	}
+	r->noise_reason = TAKE_PTR(reason);
+	log_info("run %s: noisy: %s", r->id, r->noise_reason ? r->noise_reason : "?");
+}
+
 static void finalize(struct run *r)
 {
 	enum run_state final;
@@ -201,6 +230,8 @@ static void finalize(struct run *r)
 	else
 		final = RUN_FINISHED;
 	set_state(r, final);
+	if (run_was_started(r))
+		judge_noise(r);
 	release_later(r);
 	r->ops->finished(r, r->userdata);
 }
@@ -319,13 +350,18 @@ static void load_exited(struct child *c, const siginfo_t *si, void *userdata)
 	stop_server(r);
 }
 
-static int sample_one(struct sample_series *s, pid_t pid, int64_t wall, int64_t mono)
+/* Return: 1 with the process's CPU time so far in *@proc, 0 when it could
+ * not be read (it has just ended), or -ENOMEM (*@proc set, the sample not
+ * kept). */
+static int sample_one(struct sample_series *s, pid_t pid, int64_t wall, int64_t mono,
+                      struct noise_proc *proc)
 {
 	struct procstat ps;
 	struct resource_sample *v;
 
 	if (procstat_read_process(pid, &ps) < 0)
 		return 0;
+	*proc = (struct noise_proc){ .pid = pid, .cpu_ns = ps.cpu_ns };
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 
@@ -337,6 +373,7 @@ static int sample_one(struct sample_series *s, pid_t pid, int64_t wall, int64_t 
 	}
 	v = &s->v[s->n++];
 	v->wall_ns = wall;
+	v->cpu_ns = ps.cpu_ns;
 	v->rss_bytes = ps.rss_bytes;
 	v->cpu_percent =
 	    s->have_prev && mono > s->prev_mono_ns
@@ -345,18 +382,47 @@ static int sample_one(struct sample_series *s, pid_t pid, int64_t wall, int64_t 
 	s->prev_cpu_ns = ps.cpu_ns;
 	s->prev_mono_ns = mono;
 	s->have_prev = true;
-	return 0;
+	return 1;
+}
+
+/*
+ * The machine's noise over the same interval: its CPU counters, ours (the
+ * server, the load generator and wsbenchd itself; @procs holds the first
+ * two as read by sample_one()) and the CPU frequency where cpufreq exists.
+ */
+static void sample_noise(struct run *r, int64_t wall, int64_t mono, struct noise_proc *procs,
+                         size_t n)
+{
+	struct cpu_times times;
+	struct procstat self;
+	double khz;
+	int k;
+
+	if (noise_read_cpu_times(&times) < 0)
+		return; /* the next sample covers this interval too */
+	if (procstat_read_process(getpid(), &self) == 0)
+		procs[n++] = (struct noise_proc){ .pid = getpid(), .cpu_ns = self.cpu_ns };
+	if (noise_read_freq_khz(NOISE_SYSFS_CPU, &khz) < 0)
+		khz = NAN;
+	k = noise_tracker_add(&r->noise, wall, mono, &times, procs, n, khz);
+	if (k < 0)
+		log_error_errno(k, "run %s: cannot record the noise sample", r->id);
 }
 
 static int on_sample(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct run *r = userdata;
 	int64_t wall = wall_ns(), mono = now_ns();
+	struct noise_proc procs[3];
+	size_t n = 0;
 
-	if (child_running(r->server_child))
-		sample_one(&r->server_samples, child_pid(r->server_child), wall, mono);
-	if (child_running(r->load_child))
-		sample_one(&r->client_samples, child_pid(r->load_child), wall, mono);
+	if (child_running(r->server_child) &&
+	    sample_one(&r->server_samples, child_pid(r->server_child), wall, mono, &procs[n]) != 0)
+		n++;
+	if (child_running(r->load_child) &&
+	    sample_one(&r->client_samples, child_pid(r->load_child), wall, mono, &procs[n]) != 0)
+		n++;
+	sample_noise(r, wall, mono, procs, n);
 	sd_event_source_set_time(s, usec + r->config->daemon.sample_interval_ms * 1000ULL);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "noise.h"
 
 struct child;
 struct run;
@@ -83,6 +84,7 @@ struct run_request {
 struct resource_sample {
 	int64_t wall_ns;
 	double cpu_percent;
+	uint64_t cpu_ns; /* utime + stime so far */
 	uint64_t rss_bytes;
 };
 
@@ -134,13 +136,14 @@ struct run {
 
 	/* The compare this run is a trial of (see compare.h), or NULL. */
 	char *compare_id;
-	unsigned compare_arm; /* index of its server in the compare's list */
+	unsigned compare_arm;   /* index of its server in the compare's list */
 	unsigned compare_trial; /* 1..N; 0 for the uncounted warm-up trial */
 
 	/* How quiet the machine was during the run (noise.h); set before
 	 * ops->finished. */
 	bool noisy;
-	char *noise_reason; /* why it is noisy, or NULL */
+	char *noise_reason;         /* why it is noisy, or NULL */
+	struct noise_tracker noise; /* its samples, with the other series */
 };
 
 /**

@@ -365,6 +365,119 @@ int client_start_run(sd_bus *bus, const char *scenario, const char *server,
 	return 0;
 }
 
+/* A compare as StartCompare and GetCompare answer it, into cJSON. */
+static int read_compare(sd_bus_message *reply, cJSON **ret)
+{
+	const char *id, *scenario, *state, *name, *run, *run_state;
+	uint32_t repeat, arm, trial;
+	int noisy, superseded, r;
+	cJSON *o = cJSON_CreateObject(), *servers, *trials;
+
+	if (!o)
+		return -ENOMEM;
+	r = sd_bus_message_read(reply, "sss", &id, &scenario, &state);
+	if (r >= 0) {
+		cJSON_AddStringToObject(o, "id", id);
+		cJSON_AddStringToObject(o, "scenario", scenario);
+		cJSON_AddStringToObject(o, "state", state);
+		r = sd_bus_message_enter_container(reply, 'a', "s");
+	}
+	servers = cJSON_AddArrayToObject(o, "servers");
+	while (r >= 0 && (r = sd_bus_message_read(reply, "s", &name)) > 0)
+		cJSON_AddItemToArray(servers, cJSON_CreateString(name));
+	if (r >= 0)
+		r = sd_bus_message_exit_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "u", &repeat);
+	if (r >= 0) {
+		cJSON_AddNumberToObject(o, "repeat", repeat);
+		r = sd_bus_message_enter_container(reply, 'a', "(suusbb)");
+	}
+	trials = cJSON_AddArrayToObject(o, "trials");
+	while (r >= 0 && (r = sd_bus_message_read(reply, "(suusbb)", &run, &arm, &trial, &run_state,
+	                                          &noisy, &superseded)) > 0) {
+		cJSON *t = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(t, "run", run);
+		cJSON_AddNumberToObject(t, "arm", arm);
+		cJSON_AddNumberToObject(t, "trial", trial);
+		cJSON_AddStringToObject(t, "state", run_state);
+		cJSON_AddBoolToObject(t, "noisy", noisy);
+		cJSON_AddBoolToObject(t, "superseded", superseded);
+		cJSON_AddItemToArray(trials, t);
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(reply);
+	if (r < 0) {
+		cJSON_Delete(o);
+		return r;
+	}
+	*ret = o;
+	return 0;
+}
+
+static int append_bool_option(sd_bus_message *m, const char *key, int value)
+{
+	return value < 0 ? 0 : sd_bus_message_append(m, "{sv}", key, "b", value);
+}
+
+int client_start_compare(sd_bus *bus, const char *scenario, char *const *servers, size_t n_servers,
+                         const struct client_set *sets, size_t n_sets,
+                         const struct client_compare_options *opt, cJSON **ret,
+                         struct client_error *e)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+	int r;
+
+	e->what = "StartCompare";
+	r = sd_bus_message_new_method_call(bus, &m, WSBENCH_BUS_NAME, WSBENCH_MANAGER_PATH,
+	                                   WSBENCH_MANAGER_IFACE, "StartCompare");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", scenario);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "s");
+	for (size_t i = 0; r >= 0 && i < n_servers; i++)
+		r = sd_bus_message_append(m, "s", servers[i]);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "{sv}");
+	for (size_t i = 0; r >= 0 && i < n_sets; i++)
+		r = append_set(m, &sets[i]);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "{sv}");
+	if (r >= 0 && opt->repeat)
+		r = sd_bus_message_append(m, "{sv}", "repeat", "u", opt->repeat);
+	if (r >= 0)
+		r = append_bool_option(m, "warmup", opt->warmup);
+	if (r >= 0)
+		r = append_bool_option(m, "retry_noisy", opt->retry_noisy);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_call(bus, m, 0, &e->bus, &reply);
+	return r < 0 ? r : read_compare(reply, ret);
+}
+
+int client_get_compare(sd_bus *bus, const char *id, cJSON **ret, struct client_error *e)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int r = call(bus, "GetCompare", &reply, e, "s", id);
+
+	if (r < 0)
+		return sd_bus_error_has_name(&e->bus, WSBENCH_ERROR_NOT_FOUND) ? -ENOENT : r;
+	return read_compare(reply, ret);
+}
+
+int client_cancel_compare(sd_bus *bus, const char *id, struct client_error *e)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+	return call(bus, "CancelCompare", &reply, e, "s", id);
+}
+
 int client_cancel_run(sd_bus *bus, const char *id, struct client_error *e)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;

@@ -75,6 +75,29 @@ int client_start_run(sd_bus *bus, const char *scenario, const char *server,
 
 int client_cancel_run(sd_bus *bus, const char *id, struct client_error *e);
 
+/* StartCompare's options; 0 / -1: the daemon's default. */
+struct client_compare_options {
+	unsigned repeat;
+	int warmup, retry_noisy; /* -1, 0 or 1 */
+};
+
+/**
+ * client_start_compare() - StartCompare (@n_servers 0: every server).
+ * Return: 0 with the compare in *@ret: {"id", "scenario", "state",
+ * "servers": [..], "repeat", "trials": [{"run", "arm", "trial", "state"
+ * ("" until it ends), "noisy", "superseded"}...]}, or a negative errno.
+ */
+int client_start_compare(sd_bus *bus, const char *scenario, char *const *servers, size_t n_servers,
+                         const struct client_set *sets, size_t n_sets,
+                         const struct client_compare_options *opt, cJSON **ret,
+                         struct client_error *e);
+
+/* GetCompare, as client_start_compare() answers. Return: 0, -ENOENT when
+ * the daemon has no such compare, or another negative errno. */
+int client_get_compare(sd_bus *bus, const char *id, cJSON **ret, struct client_error *e);
+
+int client_cancel_compare(sd_bus *bus, const char *id, struct client_error *e);
+
 /* GetReport: the report's JSON text (malloc'd). */
 int client_get_report(sd_bus *bus, const char *id, char **ret, struct client_error *e);
 

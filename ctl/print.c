@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compare-model.h"
 #include "json.h"
+#include "macro.h"
 #include "print.h"
 #include "report-text.h"
 
@@ -182,11 +184,19 @@ void print_daemon_status(const cJSON *status, const cJSON *active)
 
 void print_progress(const cJSON *props)
 {
+	print_compare_progress("", props);
+}
+
+void print_compare_progress(const char *prefix, const cJSON *props)
+{
 	char line[512];
+	size_t n;
 
 	if (out.json)
 		return;
-	progress_line(props, line, sizeof(line));
+	n = (size_t)snprintf(line, sizeof(line), "%s", prefix);
+	progress_line(props, line + MIN(n, sizeof(line) - 1),
+	              sizeof(line) - MIN(n, sizeof(line) - 1));
 	if (out.tty) {
 		printf("\r\033[K%s", line);
 		fflush(stdout);
@@ -229,4 +239,35 @@ void print_report(const char *json_text)
 	rep = cJSON_Parse(json_text);
 	if (rep)
 		report_text_write(stdout, rep);
+}
+
+void print_compare_started(const cJSON *c)
+{
+	if (out.json)
+		return;
+	printf("compare %s: scenario %s, %d servers, %.0f trials each, %d runs queued\n",
+	       jstr(c, "id"), jstr(c, "scenario"),
+	       cJSON_GetArraySize(cJSON_GetObjectItem(c, "servers")), jnum(c, "repeat"),
+	       cJSON_GetArraySize(cJSON_GetObjectItem(c, "trials")));
+	fflush(stdout);
+}
+
+void print_compare_interrupted(const char *id)
+{
+	fprintf(stderr,
+	        "\nwsbenchctl: stopped watching; compare %s continues (wsbenchctl cancel %s to "
+	        "stop it, wsbenchctl compare %s for its table once it ends)\n",
+	        id, id, id);
+}
+
+void print_compare(const cJSON *model, bool markdown)
+{
+	if (out.tty)
+		printf("\r\033[K");
+	if (out.json)
+		print_json(model);
+	else if (markdown)
+		compare_model_print_markdown(stdout, model);
+	else
+		compare_model_print_text(stdout, model);
 }

@@ -40,8 +40,17 @@ void print_daemon_status(const cJSON *status, const cJSON *active);
  * the user stopped watching.
  */
 void print_progress(const cJSON *props);
+/* The same, after @prefix (e.g. "trial 3/12 c-lws: "). */
+void print_compare_progress(const char *prefix, const cJSON *props);
 void print_wait_end(const cJSON *props);
 void print_wait_interrupted(const char *id);
 
 /* A stored report: its summary, or with --json the report itself. */
 void print_report(const char *json_text);
+
+/* A compare was queued (compare.h's model of it): one line, nothing with --json. */
+void print_compare_started(const cJSON *compare);
+void print_compare_interrupted(const char *id);
+
+/* The comparison (report/compare-model.h): a table, Markdown, or --json the model. */
+void print_compare(const cJSON *model, bool markdown);

@@ -157,11 +157,19 @@ int verb_status(struct ctl *ctl, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* A compare id cancels every trial of the compare; a run id, the run. */
 int verb_cancel(struct ctl *ctl, int argc, char **argv)
 {
 	_cleanup_(client_error_done) struct client_error e = CLIENT_ERROR_NULL;
-	int r = client_cancel_run(ctl->bus, argv[1], &e);
+	_cleanup_json_ cJSON *compare = NULL;
+	int r = client_get_compare(ctl->bus, argv[1], &compare, &e);
 
+	client_error_done(&e);
+	e = CLIENT_ERROR_NULL;
+	if (r >= 0)
+		r = client_cancel_compare(ctl->bus, argv[1], &e);
+	else
+		r = client_cancel_run(ctl->bus, argv[1], &e);
 	return r < 0 ? failed(&e, r) : CTL_EXIT_OK;
 }
 

@@ -32,9 +32,14 @@ struct ctl {
 	struct client_set *sets;
 	size_t n_sets;
 	bool wait;
-	/* report */
+	/* report, compare */
 	const char *html;    /* --html FILE */
 	const char *hdr_log; /* --hdr-log FILE */
+	/* compare */
+	const char *servers; /* --servers a,b,...; NULL: every server */
+	struct client_compare_options compare;
+	bool markdown;
+	bool started_options; /* an option that only starting a compare takes was given */
 };
 
 /* @argv[0] is the verb, @argc counts it. Return: an enum ctl_exit. */
@@ -47,3 +52,5 @@ int verb_cancel(struct ctl *ctl, int argc, char **argv);
 int verb_runs(struct ctl *ctl, int argc, char **argv);
 int verb_report(struct ctl *ctl, int argc, char **argv);
 int verb_reload(struct ctl *ctl, int argc, char **argv);
+/* In verb-compare.c. */
+int verb_compare(struct ctl *ctl, int argc, char **argv);

@@ -35,6 +35,12 @@ static const char usage[] =
     "  report RUN [--html FILE] [--hdr-log FILE]\n"
     "                                     the run's report (summary, or --json), or\n"
     "                                     written as a web page or HdrHistogram log\n"
+    "  compare SCENARIO [--servers A,B,...] [--repeat N] [--retry-noisy] [--no-warmup]\n"
+    "          [--set KEY=VALUE]... [--markdown] [--html FILE]\n"
+    "                                     run SCENARIO on each server (default: all) N\n"
+    "                                     times, interleaved; print the comparison\n"
+    "  compare RUN|COMPARE... [--markdown] [--html FILE]\n"
+    "                                     the same from existing runs or a compare\n"
     "  reload                             reload the configuration\n"
     "\n"
     "Options:\n"
@@ -55,7 +61,15 @@ enum {
 	OPT_WAIT = 1 << 2,
 	OPT_HTML = 1 << 3,
 	OPT_HDR_LOG = 1 << 4,
+	OPT_SERVERS = 1 << 5,
+	OPT_REPEAT = 1 << 6,
+	OPT_RETRY_NOISY = 1 << 7,
+	OPT_WARMUP = 1 << 8,
+	OPT_MARKDOWN = 1 << 9,
 };
+
+/* The options only starting a compare takes. */
+#define OPT_COMPARE_START (OPT_SERVERS | OPT_REPEAT | OPT_RETRY_NOISY | OPT_WARMUP | OPT_SET)
 
 static const struct verb {
 	const char *name;
@@ -69,18 +83,20 @@ static const struct verb {
 	{ "start", "one SCENARIO", 1, 1, OPT_SERVER | OPT_SET | OPT_WAIT, verb_start },
 	{ "status", "at most one RUN id", 0, 1, 0, verb_status },
 	{ "wait", "one RUN id", 1, 1, 0, verb_wait },
-	{ "cancel", "one RUN id", 1, 1, 0, verb_cancel },
+	{ "cancel", "one RUN or COMPARE id", 1, 1, 0, verb_cancel },
 	{ "runs", "", 0, 0, 0, verb_runs },
 	{ "report", "one RUN id", 1, 1, OPT_HTML | OPT_HDR_LOG, verb_report },
 	{ "reload", "", 0, 0, 0, verb_reload },
+	{ "compare", "a SCENARIO, or RUN ids", 1, 1000, OPT_COMPARE_START | OPT_MARKDOWN | OPT_HTML,
+	  verb_compare },
 };
 
 struct args {
 	enum bus_kind bus;
 	const char *bus_where; /* -H's host, --bus-address's address */
 	bool json;
-	unsigned options;           /* the verb options given */
-	const char *option_name[5]; /* how each was spelled, by bit */
+	unsigned options;            /* the verb options given */
+	const char *option_name[10]; /* how each was spelled, by bit */
 	struct ctl ctl;
 };
 
@@ -111,6 +127,22 @@ static int add_set(struct args *a, const char *arg)
 	return 0;
 }
 
+/* --repeat N: 1..100 trials per server (the daemon checks it again). */
+static int parse_repeat(const char *arg, unsigned *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < 1 || v > 100) {
+		print_error("--repeat: expected a number of trials from 1 to 100, got '%s'", arg);
+		return -EINVAL;
+	}
+	*ret = (unsigned)v;
+	return 0;
+}
+
 /* Return: 0, 1 when --help or --version answered, or -EINVAL. */
 static int parse_args(int argc, char **argv, struct args *a)
 {
@@ -124,6 +156,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 		ARG_SET,
 		ARG_HTML,
 		ARG_HDR_LOG,
+		ARG_SERVERS,
+		ARG_REPEAT,
+		ARG_RETRY_NOISY,
+		ARG_NO_WARMUP,
+		ARG_MARKDOWN,
 		ARG_VERSION
 	};
 	static const struct option longopts[] = {
@@ -137,6 +174,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "set", required_argument, NULL, ARG_SET },
 		{ "html", required_argument, NULL, ARG_HTML },
 		{ "hdr-log", required_argument, NULL, ARG_HDR_LOG },
+		{ "servers", required_argument, NULL, ARG_SERVERS },
+		{ "repeat", required_argument, NULL, ARG_REPEAT },
+		{ "retry-noisy", no_argument, NULL, ARG_RETRY_NOISY },
+		{ "no-warmup", no_argument, NULL, ARG_NO_WARMUP },
+		{ "markdown", no_argument, NULL, ARG_MARKDOWN },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{},
@@ -184,6 +226,28 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case ARG_HDR_LOG:
 			verb_option(a, OPT_HDR_LOG, "--hdr-log");
 			a->ctl.hdr_log = optarg;
+			break;
+		case ARG_SERVERS:
+			verb_option(a, OPT_SERVERS, "--servers");
+			a->ctl.servers = optarg;
+			break;
+		case ARG_REPEAT:
+			verb_option(a, OPT_REPEAT, "--repeat");
+			r = parse_repeat(optarg, &a->ctl.compare.repeat);
+			if (r < 0)
+				return r;
+			break;
+		case ARG_RETRY_NOISY:
+			verb_option(a, OPT_RETRY_NOISY, "--retry-noisy");
+			a->ctl.compare.retry_noisy = 1;
+			break;
+		case ARG_NO_WARMUP:
+			verb_option(a, OPT_WARMUP, "--no-warmup");
+			a->ctl.compare.warmup = 0;
+			break;
+		case ARG_MARKDOWN:
+			verb_option(a, OPT_MARKDOWN, "--markdown");
+			a->ctl.markdown = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -240,7 +304,10 @@ static int check_verb(const struct verb *v, const struct args *a, int argc, char
 
 int main(int argc, char **argv)
 {
-	_cleanup_(args_done) struct args a = { .ctl.server = "" };
+	_cleanup_(args_done) struct args a = {
+		.ctl.server = "",
+		.ctl.compare = { .repeat = 5, .warmup = -1, .retry_noisy = -1 },
+	};
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	const struct verb *v;
 	int r;
@@ -270,5 +337,6 @@ int main(int argc, char **argv)
 		return CTL_EXIT_ERROR;
 	}
 	a.ctl.bus = bus;
+	a.ctl.started_options = a.options & OPT_COMPARE_START;
 	return v->fn(&a.ctl, argc, argv);
 }

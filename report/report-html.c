@@ -972,6 +972,12 @@ static int render_tables(struct page *pg)
 
 int report_html_write(FILE *out, const struct cJSON *const *reports, size_t n)
 {
+	return report_html_write_with(out, reports, n, NULL, NULL);
+}
+
+int report_html_write_with(FILE *out, const struct cJSON *const *reports, size_t n,
+                           int (*section)(FILE *out, const void *arg), const void *arg)
+{
 	struct page *pg;
 	int r;
 
@@ -988,6 +994,10 @@ int report_html_write(FILE *out, const struct cJSON *const *reports, size_t n)
 	if (r == 0) {
 		render_head(pg);
 		put(pg, "<main>\n");
+		if (section)
+			r = section(out, arg);
+	}
+	if (r == 0) {
 		render_verdicts(pg);
 		render_summary(pg);
 		r = render_latency(pg);

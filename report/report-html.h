@@ -31,6 +31,14 @@ struct cJSON;
 int report_html_write(FILE *out, const struct cJSON *const *reports, size_t n);
 
 /**
+ * report_html_write_with() - the same page with @section(@out, @arg) first
+ * in its <main> (the comparison, for wsbenchctl compare --html); the page's
+ * CSS classes (table, figure, .sub, .verdict) are there for it to use.
+ */
+int report_html_write_with(FILE *out, const struct cJSON *const *reports, size_t n,
+                           int (*section)(FILE *out, const void *arg), const void *arg);
+
+/**
  * report_html_render() - the same page as a string, for a caller that
  * stores it its own way (the daemon's atomic report writes).
  * Return: 0 with the malloc'd, NUL-terminated page in *@ret (and its length

@@ -210,6 +210,48 @@ static bool build_ratios(struct table *t, const cJSON *model)
 	return true;
 }
 
+/* Each trial's value of the figures that rank servers, in trial order: the
+ * spread a median and an interval summarize. */
+static void build_trials(struct table *t, const cJSON *model)
+{
+	const cJSON *servers = cJSON_GetObjectItem(model, "servers"), *fig, *s, *v;
+	unsigned row = 0, col = 1;
+	char label[64];
+
+	set(t, row, 0, "trials");
+	cJSON_ArrayForEach(s, servers) set(t, row, col++, "%s", str(s, "name"));
+	row++;
+	cJSON_ArrayForEach(fig, cJSON_GetObjectItem(model, "figures"))
+	{
+		if (!cJSON_IsTrue(cJSON_GetObjectItem(fig, "tested")) || row >= MAX_ROWS)
+			continue;
+		figure_label(fig, label, sizeof(label));
+		set(t, row, 0, "%s", label);
+		col = 1;
+		cJSON_ArrayForEach(s, servers)
+		{
+			const cJSON *f =
+			    cJSON_GetObjectItem(cJSON_GetObjectItem(s, "figures"), str(fig, "key"));
+			char *cell = t->cell[row][col];
+			size_t used = 0;
+
+			set(t, row, col, "-");
+			cJSON_ArrayForEach(v, cJSON_GetObjectItem(f, "values"))
+			{
+				char buf[32];
+
+				fmt_value(v->valuedouble, num(f, "median"), buf, sizeof(buf));
+				if (used + strlen(buf) + 3 >= CELL_LEN)
+					break;
+				used += (size_t)snprintf(cell + used, CELL_LEN - used, "%s%s",
+				                         used ? ", " : "", buf);
+			}
+			col++;
+		}
+		row++;
+	}
+}
+
 /* Display width: UTF-8 continuation bytes take no column. */
 static size_t width(const char *s)
 {
@@ -280,6 +322,13 @@ static int print_model(FILE *out, const cJSON *model, void (*print)(FILE *, cons
 		        "%sratio of each server's figure to %s's, [95%% interval], verdict where "
 		        "the figure ranks servers\n",
 		        markdown ? "\n" : "", str(model, "baseline"));
+	}
+	/* A Markdown reader has no dots to look at: the values themselves. */
+	if (markdown) {
+		memset(t, 0, sizeof(*t));
+		build_trials(t, model);
+		fputc('\n', out);
+		print(out, t);
 	}
 	free(t);
 	return ferror(out) ? -EIO : 0;

@@ -372,6 +372,15 @@ class PolicyBus(AccessCase):
                                 BUS_DENIED)
             self.assert_refused(self.call(other, self.run_path(run_id), f"{RUN}.Cancel"),
                                 BUS_DENIED)
+            self.assert_refused(self.call(other, PATH, f"{MANAGER}.StartCompare",
+                                          "string:single", "array:string:c-lws",
+                                          "dict:string:string:", "dict:string:string:"),
+                                BUS_DENIED)
+            self.assert_refused(self.call(other, PATH, f"{MANAGER}.CancelCompare",
+                                          f"string:{run_id}"), BUS_DENIED)
+            # Reading a compare is open: the daemon answers, it has no such one.
+            self.assert_refused(self.call(other, PATH, f"{MANAGER}.GetCompare",
+                                          f"string:{run_id}"), "org.wsbench1.Error.NotFound")
             self.assertEqual(self.snapshot(), before)
             self.assertEqual(self.ctl_json("status", run_id)["State"], "running")
             self.assertNotIn("added-unprivileged",

@@ -193,10 +193,12 @@ static void on_run_started(struct run *r, void *userdata)
 }
 
 /* The report records the run's final state. A failure (directory gone or not
- * writable, disk full) becomes the run's failure reason. */
+ * writable, disk full) becomes the run's failure reason. The HTML page
+ * beside it (html_reports) is a convenience: a failure to write it is
+ * logged and the run stands. */
 static void store_report(struct manager *m, struct run *r)
 {
-	_cleanup_free_ char *text = report_build(r);
+	_cleanup_free_ char *text = report_build(r), *page = NULL;
 	char *path = NULL;
 	int k = text ? report_store_add(m->reports, text, r->scenario.name, r->server->language,
 	                                r->start_wall_ns, r->config->daemon.keep_reports, &path)
@@ -208,6 +210,14 @@ static void store_report(struct manager *m, struct run *r)
 	}
 	free(r->report_path);
 	r->report_path = path;
+	if (!r->config->daemon.html_reports)
+		return;
+	k = report_build_page(text, &page);
+	if (k >= 0)
+		k = report_store_add_beside(m->reports, path, ".html", page);
+	if (k < 0)
+		log_errno(LOG_LEVEL_WARNING, k, "run %s: cannot write the HTML page beside %s",
+		          r->id, path);
 }
 
 static void on_run_finished(struct run *r, void *userdata)

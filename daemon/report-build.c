@@ -7,6 +7,7 @@
  * the client's CPU and RSS over time) and noise (how quiet the machine was).
  */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "macro.h"
 #include "noise.h"
 #include "report-build.h"
+#include "report-html.h"
 #include "run.h"
 #include "wsbench-config.h"
 
@@ -293,4 +295,17 @@ char *report_build(const struct run *r)
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
 	return text;
+}
+
+int report_build_page(const char *report, char **ret)
+{
+	cJSON *j = cJSON_Parse(report);
+	const cJSON *reports[1] = { j };
+	int r;
+
+	if (!j)
+		return -EINVAL;
+	r = report_html_render(reports, 1, ret, NULL);
+	cJSON_Delete(j);
+	return r;
 }

@@ -536,12 +536,34 @@ static char *report_base_name(const struct report_store *s, const char *scenario
 	return base;
 }
 
+/* What report_store_add_beside() may have put beside a report. */
+static const char *const beside_suffixes[] = { ".html" };
+
+/* "<report without .json><suffix>" (malloc'd), or NULL. */
+static char *beside_path(const char *json_path, const char *suffix)
+{
+	size_t n = strlen(json_path);
+	char *path;
+
+	if (n >= 5 && strcmp(json_path + n - 5, ".json") == 0)
+		n -= 5;
+	if (asprintf(&path, "%.*s%s", (int)n, json_path, suffix) < 0)
+		return NULL;
+	return path;
+}
+
 static void prune(struct report_store *s, unsigned keep)
 {
 	while (s->n > keep) {
 		/* Oldest first (sorted by start time). */
 		if (unlink(s->v[0].path) < 0 && errno != ENOENT)
 			break;
+		for (size_t i = 0; i < ELEMENTSOF(beside_suffixes); i++) {
+			_cleanup_free_ char *p = beside_path(s->v[0].path, beside_suffixes[i]);
+
+			if (p)
+				(void)unlink(p); /* most often there is none: ENOENT */
+		}
 		entry_free(&s->v[0]);
 		memmove(s->v, s->v + 1, (s->n - 1) * sizeof(*s->v));
 		s->n--;
@@ -575,5 +597,36 @@ int report_store_add(struct report_store *s, const char *text, const char *scena
 	prune(s, keep);
 	(void)sidecar_save(s); /* a cache: without it the next start reads more */
 	*ret_path = TAKE_PTR(path);
+	return 0;
+}
+
+int report_store_add_beside(const struct report_store *s, const char *json_path,
+                            const char *suffix, const char *text)
+{
+	_cleanup_free_ char *path = beside_path(json_path, suffix), *tmp = NULL;
+	int fd, dfd, r;
+
+	if (!path || asprintf(&tmp, "%s/.tmp-report-XXXXXX", s->dir) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, text);
+	if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	/* Its name comes from the report's, which no other report has. */
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
 	return 0;
 }

@@ -57,6 +57,16 @@ struct report_store *report_store_free(struct report_store *s);
 int report_store_add(struct report_store *s, const char *text, const char *scenario,
                      const char *language, int64_t start_wall_ns, unsigned keep, char **ret_path);
 
+/**
+ * report_store_add_beside() - store @text beside the report at @json_path
+ * (as report_store_add() returned it), under the same name with @suffix
+ * (".html") in place of ".json", atomically (temporary file, fsync,
+ * rename). It is not indexed; pruning removes it with its report.
+ * Return: 0, or a negative errno.
+ */
+int report_store_add_beside(const struct report_store *s, const char *json_path,
+                            const char *suffix, const char *text);
+
 const struct report_entry *report_store_find(const struct report_store *s, const char *id);
 
 /* The highest run number (the N of an id "<stamp>_N") among the stored

@@ -265,8 +265,65 @@ static void render_head(struct page *pg)
 	put(pg, "</header>\n");
 }
 
+/* The machine's noise (daemon/noise.h), after the client's verdict. A
+ * report from before the verdict has none, and says nothing. */
+static void put_noise_verdict(struct page *pg, const cJSON *j)
+{
+	const char *verdict = report_get_string(j, "noise.verdict");
+	const cJSON *reasons = report_get(j, "noise.reasons"), *e;
+	double v, th;
+	bool first = true;
+
+	if (!verdict)
+		return;
+	put(pg, "<br>");
+	if (strcmp(verdict, "noisy") == 0) {
+		put(pg, "<strong>NOISY:</strong> ");
+		cJSON_ArrayForEach(e, reasons)
+		{
+			if (!cJSON_IsString(e))
+				continue;
+			put(pg, first ? "" : "; ");
+			esc(pg, e->valuestring);
+			first = false;
+		}
+		put(pg, ". Other work on the machine may have disturbed the figures.");
+		return;
+	}
+	if (strcmp(verdict, "quiet") != 0) {
+		put(pg, "Machine noise not measured");
+		e = cJSON_GetArrayItem(reasons, 0);
+		if (cJSON_IsString(e)) {
+			put(pg, ": ");
+			esc(pg, e->valuestring);
+		}
+		put(pg, ".");
+		return;
+	}
+	put(pg, "The machine was quiet: other processes used ");
+	if (report_get_number(j, "noise.other_cpu_percent_mean", &v) == 0)
+		put_number(pg, v);
+	put(pg, " % of a core");
+	if (report_get_number(j, "noise.thresholds.other_cpu_percent", &th) == 0) {
+		put(pg, " (threshold ");
+		put_number(pg, th);
+		put(pg, " %)");
+	}
+	put(pg, ", steal time ");
+	if (report_get_number(j, "noise.steal_percent_mean", &v) == 0)
+		put_number(pg, v);
+	put(pg, " %, ");
+	if (report_get_number(j, "noise.freq_change_percent", &v) == 0) {
+		put(pg, "CPU frequency changed ");
+		put_number(pg, v);
+		put(pg, " %.");
+	} else {
+		put(pg, "CPU frequency: not available.");
+	}
+}
+
 /* Whatever makes the figures doubtful, first: a run that did not finish,
- * a client that was the limit, errors. */
+ * a client that was the limit, errors, a noisy machine. */
 static void render_verdicts(struct page *pg)
 {
 	for (size_t i = 0; i < pg->n; i++) {
@@ -275,8 +332,10 @@ static void render_verdicts(struct page *pg)
 		const char *verdict = report_get_string(v->j, "client.verdict");
 		const cJSON *limited = report_get(v->j, "client.client_limited");
 		double rate;
+		const char *noise = report_get_string(v->j, "noise.verdict");
 		bool bad = strcmp(state, "finished") != 0 || cJSON_IsTrue(limited) ||
-		           (report_get_number(v->j, "errors.error_rate", &rate) == 0 && rate > 0);
+		           (report_get_number(v->j, "errors.error_rate", &rate) == 0 && rate > 0) ||
+		           (noise && strcmp(noise, "noisy") == 0);
 
 		put(pg, bad ? "<div class=\"warn\">" : "<div class=\"ok\">");
 		if (pg->n > 1) {
@@ -301,6 +360,7 @@ static void render_verdicts(struct page *pg)
 			        "sent). ");
 		}
 		esc(pg, verdict ? verdict : "The report has no client verdict.");
+		put_noise_verdict(pg, v->j);
 		put(pg, "</div>\n");
 	}
 }
@@ -641,11 +701,46 @@ static int samples(struct page *pg, const cJSON *arr, double base, double **ret_
 	return 0;
 }
 
+/* The CPU of processes other than the run's (the report's noise series),
+ * seconds since @base. Return: 0 (*@ret_n 0 when there is none), -ENOMEM. */
+static int other_cpu(struct page *pg, const cJSON *j, double base, double **ret_t, double **ret_cpu,
+                     size_t *ret_n)
+{
+	const cJSON *arr = report_get(j, "noise.series"), *e;
+	size_t n = cJSON_IsArray(arr) ? (size_t)cJSON_GetArraySize(arr) : 0, k = 0;
+	double *t, *cpu;
+
+	*ret_n = 0;
+	if (n == 0)
+		return 0;
+	t = page_doubles(pg, n);
+	cpu = page_doubles(pg, n);
+	if (!t || !cpu)
+		return -ENOMEM;
+	cJSON_ArrayForEach(e, arr)
+	{
+		double at;
+
+		t[k] = report_parse_time(
+		           cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "timestamp")),
+		           &at) == 0
+		           ? at - base
+		           : NAN;
+		cpu[k] = item_number(e, "other_cpu_percent");
+		k++;
+	}
+	*ret_t = t;
+	*ret_cpu = cpu;
+	*ret_n = n;
+	return 0;
+}
+
 static int render_resources(struct page *pg)
 {
 	struct plot_series cpu[MAX_SERIES], rss[MAX_SERIES];
-	struct plot_legend legend[REPORT_HTML_MAX + 2];
+	struct plot_legend legend[REPORT_HTML_MAX + 3];
 	size_t nc = 0, nr = 0, nl = 0;
+	bool others = false;
 	struct plot pc = {
 		.id = "cpu",
 		.height = 250,
@@ -698,6 +793,19 @@ static int render_resources(struct page *pg)
 			};
 			any = true;
 		}
+		{
+			double *t, *c;
+			size_t n;
+
+			if (other_cpu(pg, v->j, base, &t, &c, &n) < 0)
+				return -ENOMEM;
+			if (n > 0) {
+				cpu[nc++] = (struct plot_series){
+					t, c, n, v->colour, PLOT_DOTTED, v->label
+				};
+				others = true;
+			}
+		}
 		if (any && pg->n > 1)
 			legend[nl++] = (struct plot_legend){ v->label, v->colour, PLOT_SOLID };
 	}
@@ -708,6 +816,9 @@ static int render_resources(struct page *pg)
 	legend[nl++] = (struct plot_legend){ "server", pg->n > 1 ? PLOT_NEUTRAL : 0, PLOT_SOLID };
 	legend[nl++] =
 	    (struct plot_legend){ "load generator", pg->n > 1 ? PLOT_NEUTRAL : 0, PLOT_DASHED };
+	if (others)
+		legend[nl++] = (struct plot_legend){ "other processes",
+			                             pg->n > 1 ? PLOT_NEUTRAL : 0, PLOT_DOTTED };
 	pc.series = cpu;
 	pc.n_series = nc;
 	pc.legend = legend;
@@ -715,12 +826,16 @@ static int render_resources(struct page *pg)
 	pm.series = rss;
 	pm.n_series = nr;
 	pm.legend = legend;
-	pm.n_legend = nl;
+	pm.n_legend = others ? nl - 1 : nl;
 	put(pg, "<figure>\n");
 	if (plot_render(pg->out, &pc) < 0)
 		note(pg, "No usable CPU sample: the chart is omitted.");
 	put(pg, "<figcaption>From /proc every sampling interval: user + system time over wall "
-	        "time, 100 % being one core busy.</figcaption>\n</figure>\n<figure>\n");
+	        "time, 100 % being one core busy.");
+	if (others)
+		put(pg, " Dotted: every process but these two and wsbenchd (the noise verdict's "
+		        "figure, from /proc/stat).");
+	put(pg, "</figcaption>\n</figure>\n<figure>\n");
 	if (plot_render(pg->out, &pm) < 0)
 		note(pg, "No usable memory sample: the chart is omitted.");
 	put(pg, "<figcaption>Resident set size.</figcaption>\n</figure>\n</section>\n");
@@ -924,6 +1039,7 @@ static int render_tables(struct page *pg)
 		{ NULL, "serverConfig", "Server configuration", false },
 		{ "machine", "metadata", "Run and machine", false },
 		{ NULL, "client", "Load generator", false },
+		{ NULL, "noise", "Machine noise", false },
 	};
 	static const char *const titles[] = { "Errors", "Configuration",
 		                              "Run, machine and load generator" };
@@ -935,6 +1051,13 @@ static int render_tables(struct page *pg)
 	const char *pair = pg->n <= 2 ? "<div class=\"pair\">\n" : "<div>\n";
 
 	for (size_t i = 0; i < ELEMENTSOF(tables); i++) {
+		/* Newer than some reports: no note when none has it. */
+		bool some = strcmp(tables[i].path, "noise") != 0;
+
+		for (size_t k = 0; k < pg->n && !some; k++)
+			some = report_get(pg->v[k].j, tables[i].path) != NULL;
+		if (!some)
+			continue;
 		if (tables[i].section) {
 			if (i > 0)
 				put(pg, "</div>\n</section>\n");

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "report-text.h"
 
@@ -38,8 +39,18 @@ static void write_run_head(FILE *out, const cJSON *doc)
 	        jstr(meta, "server"), jstr(meta, "language"), jstr(meta, "state"));
 	if (jstr(meta, "failure_reason")[0])
 		fprintf(out, "  failed: %s\n", jstr(meta, "failure_reason"));
-	fprintf(out, "  %s .. %s on %s, wsbench %s\n", jstr(meta, "start"), jstr(meta, "end"),
+	fprintf(out, "  %s .. %s on %s, wsbench %s", jstr(meta, "start"), jstr(meta, "end"),
 	        jstr(meta, "host"), jstr(meta, "wsbench_version"));
+	if (jstr(meta, "git_revision")[0])
+		fprintf(out, " (%s)", jstr(meta, "git_revision"));
+	fprintf(out, "\n");
+	if (cJSON_IsObject(get(meta, "machine"))) {
+		const cJSON *m = get(meta, "machine");
+
+		fprintf(out, "  machine: %s, %.0f CPUs, governor %s; kernel %s\n",
+		        jstr(m, "cpu_model"), jnum(m, "cpus"), jstr(m, "governor"),
+		        jstr(m, "kernel"));
+	}
 	fprintf(out,
 	        "  %.0f clients, ramp-up %gs, %s %g msg/s per client, %.0f B %s, %gs after %gs "
 	        "warm-up\n\n",
@@ -106,6 +117,44 @@ static void write_measurements(FILE *out, const cJSON *doc)
 		        jnum(msg, "mismatched"), jnum(err, "error_rate") * 100);
 }
 
+/* How quiet the machine was (reports from before it have no "noise"). */
+static void write_noise(FILE *out, const cJSON *doc)
+{
+	const cJSON *noise = get(doc, "noise"), *th = get(noise, "thresholds"), *e;
+	const char *verdict = jstr(noise, "verdict");
+	bool first = true;
+
+	if (!cJSON_IsObject(noise))
+		return;
+	if (strcmp(verdict, "noisy") == 0) {
+		fprintf(out, "  NOISY: ");
+		cJSON_ArrayForEach(e, get(noise, "reasons"))
+		{
+			fprintf(out, "%s%s", first ? "" : "; ", cJSON_GetStringValue(e) ?: "?");
+			first = false;
+		}
+		fprintf(out, "\n");
+		return;
+	}
+	if (strcmp(verdict, "quiet") != 0) {
+		const cJSON *why = cJSON_GetArrayItem(get(noise, "reasons"), 0);
+
+		fprintf(out, "  noise: %s%s%s%s\n", verdict[0] ? verdict : "?", why ? " (" : "",
+		        why ? cJSON_GetStringValue(why) ?: "?" : "", why ? ")" : "");
+		return;
+	}
+	fprintf(out,
+	        "  the machine was quiet: other processes %.0f%% of a core (threshold %g%%), steal "
+	        "%.1f%% (threshold %g%%), ",
+	        jnum(noise, "other_cpu_percent_mean"), jnum(th, "other_cpu_percent"),
+	        jnum(noise, "steal_percent_mean"), jnum(th, "steal_percent"));
+	if (cJSON_IsNumber(get(noise, "freq_change_percent")))
+		fprintf(out, "frequency changed %.0f%% (threshold %g%%)\n",
+		        jnum(noise, "freq_change_percent"), jnum(th, "freq_change_percent"));
+	else
+		fprintf(out, "frequency: not available\n");
+}
+
 /* The daemon sampled both processes from /proc. */
 static void write_resource_usage(FILE *out, const cJSON *doc)
 {
@@ -125,6 +174,7 @@ static void write_resource_usage(FILE *out, const cJSON *doc)
 		        jnum(cs, "rss_bytes_max") / 1048576.0);
 	if (cJSON_IsObject(cl))
 		fprintf(out, "  %s\n", jstr(cl, "verdict"));
+	write_noise(out, doc);
 }
 
 /* wsbench-load measured itself. */

@@ -600,8 +600,8 @@ int report_store_add(struct report_store *s, const char *text, const char *scena
 	return 0;
 }
 
-int report_store_add_beside(const struct report_store *s, const char *json_path,
-                            const char *suffix, const char *text)
+int report_store_add_beside(const struct report_store *s, const char *json_path, const char *suffix,
+                            const char *text)
 {
 	_cleanup_free_ char *path = beside_path(json_path, suffix), *tmp = NULL;
 	int fd, dfd, r;

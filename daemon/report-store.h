@@ -64,8 +64,8 @@ int report_store_add(struct report_store *s, const char *text, const char *scena
  * rename). It is not indexed; pruning removes it with its report.
  * Return: 0, or a negative errno.
  */
-int report_store_add_beside(const struct report_store *s, const char *json_path,
-                            const char *suffix, const char *text);
+int report_store_add_beside(const struct report_store *s, const char *json_path, const char *suffix,
+                            const char *text);
 
 const struct report_entry *report_store_find(const struct report_store *s, const char *id);
 

@@ -238,10 +238,23 @@ static char *program_version(const char *program)
 		len += (size_t)n;
 	}
 	close(fds[0]);
-	if (deadline - now_ns() <= 0)
+	/* It may have closed its output and still run: wait until the
+	 * deadline, then kill it. */
+	for (;;) {
+		k = waitpid(pid, &status, WNOHANG);
+		if (k < 0 && errno == EINTR)
+			k = 0;
+		if (k != 0 || now_ns() >= deadline)
+			break;
+		usleep(10000);
+	}
+	if (k == 0) {
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	} else if (k < 0) {
+		return NULL;
+	}
 	buf[len] = '\0';
 	nl = strchr(buf, '\n');
 	if (nl)

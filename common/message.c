@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corpus.h"
 #include "macro.h"
 #include "message.h"
 
@@ -37,9 +38,35 @@ static uint64_t filler_seed(const struct message_id *id, uint64_t key)
 	return s ? s : 1;
 }
 
-static void fill(uint8_t *p, size_t n, uint64_t seed, bool text)
+/* Filler from the corpus, starting at an offset the seed picks, wrapping. */
+static void fill_corpus(uint8_t *p, size_t n, uint64_t seed)
+{
+	size_t len, off;
+	const char *c = corpus_text(&len);
+
+	off = (size_t)(seed % len);
+	while (n > 0) {
+		size_t k = MIN(n, len - off);
+
+		memcpy(p, c + off, k);
+		p += k;
+		n -= k;
+		off = 0;
+	}
+}
+
+static void fill(uint8_t *p, size_t n, uint64_t seed, bool text, enum message_payload payload)
 {
 	uint64_t x = seed;
+
+	if (payload == PAYLOAD_ZEROS) {
+		memset(p, text ? '0' : 0, n);
+		return;
+	}
+	if (payload == PAYLOAD_TEXT) {
+		fill_corpus(p, n, seed);
+		return;
+	}
 
 	while (n > 0) {
 		uint64_t r;
@@ -150,8 +177,33 @@ static uint64_t get_le(const uint8_t *p, int bytes)
 	return v;
 }
 
+static const char *const payload_names[] = {
+	[PAYLOAD_RANDOM] = "random", [PAYLOAD_TEXT] = "text", [PAYLOAD_ZEROS] = "zeros"
+};
+
+const char *message_payload_to_string(enum message_payload p)
+{
+	return p <= PAYLOAD_ZEROS ? payload_names[p] : "unknown";
+}
+
+int message_payload_from_string(const char *s, enum message_payload *ret)
+{
+	for (enum message_payload p = PAYLOAD_RANDOM; p <= PAYLOAD_ZEROS; p++)
+		if (strcmp(s, payload_names[p]) == 0) {
+			*ret = p;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 int message_encode(enum message_type type, const struct message_id *id, uint64_t key, uint8_t *buf,
                    size_t size)
+{
+	return message_encode_payload(type, PAYLOAD_RANDOM, id, key, buf, size);
+}
+
+int message_encode_payload(enum message_type type, enum message_payload payload,
+                           const struct message_id *id, uint64_t key, uint8_t *buf, size_t size)
 {
 	uint64_t seed = filler_seed(id, key);
 	char head[TEXT_HEADER_MAX + 1];
@@ -163,14 +215,15 @@ int message_encode(enum message_type type, const struct message_id *id, uint64_t
 		put_le(buf, id->client, 4);
 		put_le(buf + 4, id->seq, 8);
 		put_le(buf + 12, id->sched_us, 8);
-		fill(buf + MESSAGE_BINARY_HEADER, size - MESSAGE_BINARY_HEADER, seed, false);
+		fill(buf + MESSAGE_BINARY_HEADER, size - MESSAGE_BINARY_HEADER, seed, false,
+		     payload);
 		return 0;
 	}
 	n = text_header(head, id);
 	if (n < 0 || (size_t)n + 2 + MESSAGE_MIN_FILLER > size)
 		return -EMSGSIZE;
 	memcpy(buf, head, (size_t)n);
-	fill(buf + n, size - (size_t)n - 2, seed, true);
+	fill(buf + n, size - (size_t)n - 2, seed, true, payload);
 	buf[size - 2] = '"';
 	buf[size - 1] = '}';
 	return 0;
@@ -217,6 +270,12 @@ static int parse_text_header(const uint8_t *buf, size_t len, struct message_id *
 int message_verify(enum message_type type, const uint8_t *buf, size_t len, uint64_t key,
                    uint8_t *scratch, struct message_id *id)
 {
+	return message_verify_payload(type, PAYLOAD_RANDOM, buf, len, key, scratch, id);
+}
+
+int message_verify_payload(enum message_type type, enum message_payload payload, const uint8_t *buf,
+                           size_t len, uint64_t key, uint8_t *scratch, struct message_id *id)
+{
 	if (type == MESSAGE_BINARY) {
 		if (len < MESSAGE_BINARY_HEADER + MESSAGE_MIN_FILLER)
 			return -EBADMSG;
@@ -226,7 +285,7 @@ int message_verify(enum message_type type, const uint8_t *buf, size_t len, uint6
 	} else if (parse_text_header(buf, len, id) < 0) {
 		return -EBADMSG;
 	}
-	if (message_encode(type, id, key, scratch, len) < 0)
+	if (message_encode_payload(type, payload, id, key, scratch, len) < 0)
 		return -EBADMSG;
 	return memcmp(buf, scratch, len) == 0 ? 0 : -EBADMSG;
 }

@@ -18,6 +18,15 @@
 
 enum message_type { MESSAGE_TEXT, MESSAGE_BINARY };
 
+/*
+ * What the filler after the header is made of, which decides how well
+ * permessage-deflate compresses it: random bytes (the default; text
+ * messages draw from 64 safe characters), pseudo-English text from a fixed
+ * corpus (corpus.h), or zeros (0x00 in binary messages, the character '0'
+ * in text messages, which must stay valid JSON).
+ */
+enum message_payload { PAYLOAD_RANDOM, PAYLOAD_TEXT, PAYLOAD_ZEROS };
+
 struct message_id {
 	uint32_t client;
 	uint64_t seq;
@@ -55,6 +64,17 @@ size_t message_min_size_for_run(enum message_type type, unsigned clients, double
 const char *message_type_to_string(enum message_type type);
 /* Return: 0 with *@ret set, or -EINVAL for another name. */
 int message_type_from_string(const char *s, enum message_type *ret);
+
+/* "random", "text" or "zeros". */
+const char *message_payload_to_string(enum message_payload p);
+/* Return: 0 with *@ret set, or -EINVAL for another name. */
+int message_payload_from_string(const char *s, enum message_payload *ret);
+
+/* message_encode() and message_verify() with filler of kind @payload. */
+int message_encode_payload(enum message_type type, enum message_payload payload,
+                           const struct message_id *id, uint64_t key, uint8_t *buf, size_t size);
+int message_verify_payload(enum message_type type, enum message_payload payload, const uint8_t *buf,
+                           size_t len, uint64_t key, uint8_t *scratch, struct message_id *id);
 
 /**
  * message_encode() - write the message for @id, exactly @size bytes, to @buf.

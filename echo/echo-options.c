@@ -22,11 +22,15 @@ const char echo_usage[] =
     "  --max-message-size BYTES    largest message accepted, suffix K/M/G (default 16M)\n"
     "  --max-connections N         refuse connections beyond N (default: no limit)\n"
     "  --handshake-timeout SECS    time allowed for the upgrade (default 10)\n"
+    "  --tls-cert FILE             serve wss:// with this certificate chain (PEM)\n"
+    "  --tls-key FILE              and this private key (PEM); both or neither\n"
+    "  --deflate                   accept permessage-deflate (RFC 7692); off by default\n"
     "  -v, --verbose               log connection events and libwebsockets notices\n"
     "  -h, --help                  show this help\n"
     "  --version                   show the version\n"
     "\n"
-    "Prints \"READY ws://HOST:PORT/\" on stdout once it accepts connections.\n"
+    "Prints \"READY ws://HOST:PORT/\" (wss:// with --tls-cert) on stdout once it accepts\n"
+    "connections.\n"
     "Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure, 2 on bad options.\n";
 
 enum {
@@ -37,6 +41,9 @@ enum {
 	OPT_MAX_CONNECTIONS,
 	OPT_HANDSHAKE_TIMEOUT,
 	OPT_VERSION,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_DEFLATE,
 };
 
 static const struct option long_options[] = {
@@ -46,6 +53,9 @@ static const struct option long_options[] = {
 	{ "max-message-size", required_argument, NULL, OPT_MAX_MESSAGE },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
 	{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "deflate", no_argument, NULL, OPT_DEFLATE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -123,6 +133,15 @@ int echo_options_parse(struct echo_options *o, int argc, char **argv, char *err,
 				                   "1..3600 seconds");
 			o->handshake_timeout = (unsigned)v;
 			break;
+		case OPT_TLS_CERT:
+			o->tls_cert = optarg;
+			break;
+		case OPT_TLS_KEY:
+			o->tls_key = optarg;
+			break;
+		case OPT_DEFLATE:
+			o->deflate = true;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -140,6 +159,10 @@ int echo_options_parse(struct echo_options *o, int argc, char **argv, char *err,
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->tls_cert != !o->tls_key) {
+		snprintf(err, errlen, "--tls-cert and --tls-key go together");
 		return -EINVAL;
 	}
 	return ECHO_OPTIONS_RUN;

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,9 @@ struct echo_options {
 	size_t max_message_size;    /* reassembled message limit; above it: close 1009 */
 	unsigned max_connections;   /* 0: unlimited (bounded by RLIMIT_NOFILE) */
 	unsigned handshake_timeout; /* seconds for the HTTP upgrade to complete */
+	const char *tls_cert;       /* --tls-cert: serve wss:// with this certificate (PEM) */
+	const char *tls_key;        /* --tls-key: and this private key */
+	bool deflate;               /* --deflate: accept permessage-deflate (RFC 7692) */
 	int verbose;
 };
 

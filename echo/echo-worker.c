@@ -6,6 +6,22 @@
  * frames, close codes, UTF-8 with LWS_SERVER_OPTION_VALIDATE_UTF8) are left
  * to it; the ones it does not (unmasked frames, 1-byte close payloads,
  * message size) are enforced here.
+ *
+ * With --tls-cert, lws (on Debian's OpenSSL) does TLS on the adopted
+ * sockets. The recv()/send() guard (recv-guard.h) does not watch those:
+ * OpenSSL reads and writes them with read()/write(), and what would pass
+ * through recv()/send() is ciphertext a frame parser cannot read. So on
+ * wss:// lws's own handling applies: unmasked client frames are accepted
+ * (lws 4.1.6 checks masks only from 5.0), pings beyond the first pending
+ * one are dropped, and after the closing handshake lws, not the guard,
+ * ends TCP. The benchmark's clients mask, and answer closes.
+ *
+ * With --deflate, permessage-deflate (lws's extension) is accepted. lws
+ * compresses a write in chunks and keeps reading the caller's buffer on
+ * later WRITEABLE callbacks (its "tx draining"), so under --deflate an
+ * echo's buffer is released only at the next WRITEABLE, one frame is
+ * written per callback, and nothing is echoed straight from RECEIVE (the
+ * pattern of lws's minimal-ws-server-echo).
  */
 #include <errno.h>
 #include <ev.h>
@@ -39,7 +55,14 @@
 
 struct echo_pss {
 	struct echo_session session;
-	bool counted; /* holds a slot of --max-connections */
+	bool counted;         /* holds a slot of --max-connections */
+	size_t consume_later; /* --deflate: bytes written, released at the next WRITEABLE */
+};
+
+static const struct lws_extension deflate_extensions[] = {
+	{ "permessage-deflate", lws_extension_callback_pm_deflate,
+	  "permessage-deflate; client_max_window_bits" },
+	{ NULL, NULL, NULL }
 };
 
 void (*echo_worker_on_failure)(void);
@@ -74,7 +97,8 @@ static void refuse_upgrade(struct lws *wsi, const char *status, const char *extr
 	                 "HTTP/1.1 %s\r\n%sContent-Length: 0\r\nConnection: close\r\n\r\n", status,
 	                 extra);
 
-	if (n > 0 && (size_t)n < sizeof(resp))
+	/* On wss:// the socket carries TLS records: lws just closes it. */
+	if (n > 0 && (size_t)n < sizeof(resp) && !lws_is_ssl(wsi))
 		(void)send(lws_get_socket_fd(wsi), resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
@@ -181,7 +205,7 @@ static int on_receive(struct lws *wsi, struct echo_pss *pss, const void *in, siz
 		return close_with(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, "unmasked frame");
 	if (w->stopping)
 		return 0;
-	if (can_echo_now(wsi, s, len, w->opts->max_message_size))
+	if (!w->opts->deflate && can_echo_now(wsi, s, len, w->opts->max_message_size))
 		return echo_now(wsi, w, in, len);
 	r = echo_session_receive(s, in, len, lws_is_first_fragment(wsi), lws_is_final_fragment(wsi),
 	                         lws_frame_is_binary(wsi), lws_remaining_packet_payload(wsi),
@@ -210,8 +234,16 @@ static int write_one_frame(struct lws *wsi, struct echo_session *s)
 	 * which lws has already sent or copied, so they may be overwritten. */
 	if (lws_write(wsi, echo_msg_payload(m) + off, chunk, flags) < 0)
 		return -EIO;
-	echo_session_consume(s, chunk);
-	return 0;
+	return (int)chunk;
+}
+
+/* --deflate: what the previous WRITEABLE wrote is done with now. */
+static void consume_written(struct echo_pss *pss)
+{
+	if (pss->consume_later) {
+		echo_session_consume(&pss->session, pss->consume_later);
+		pss->consume_later = 0;
+	}
 }
 
 static int on_writeable(struct lws *wsi, struct echo_pss *pss)
@@ -228,14 +260,30 @@ static int on_writeable(struct lws *wsi, struct echo_pss *pss)
 		return 0;
 	if (w->stopping)
 		return close_with(wsi, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
-	for (int n = 0; n < ECHO_WRITE_BURST && echo_session_peek(s); n++) {
-		if (write_one_frame(wsi, s) < 0)
+	if (w->opts->deflate) {
+		int k;
+
+		consume_written(pss);
+		if (!echo_session_peek(s) || (k = write_one_frame(wsi, s)) == 0)
+			goto flow;
+		if (k < 0)
 			return -1;
+		pss->consume_later = (size_t)k;
+		lws_callback_on_writable(wsi);
+		goto flow;
+	}
+	for (int n = 0; n < ECHO_WRITE_BURST && echo_session_peek(s); n++) {
+		int k = write_one_frame(wsi, s);
+
+		if (k < 0)
+			return -1;
+		echo_session_consume(s, (size_t)k);
 		if (lws_partial_buffered(wsi))
 			break;
 	}
 	if (echo_session_peek(s))
 		lws_callback_on_writable(wsi);
+flow:
 	if (s->rx_paused && s->queued_bytes < ECHO_QUEUE_LOW) {
 		s->rx_paused = false;
 		lws_rx_flow_control(wsi, 1);
@@ -247,6 +295,12 @@ static int on_peer_close(struct lws *wsi, struct echo_pss *pss, const void *in, 
 {
 	struct echo_session *s = &pss->session;
 
+	/* --deflate: lws may still be compressing the last echo; the ones
+	 * queued behind it are dropped (section 5.5.1 allows it). */
+	if (worker_of(wsi)->opts->deflate)
+		return len == 1
+		           ? close_with(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, "1-byte close payload")
+		           : 0;
 	/* Section 5.5.1: a close body is empty or starts with a 2-byte code.
 	 * lws itself rewrites invalid codes to 1002 and echoes the rest. */
 	if (len == 1)
@@ -255,9 +309,13 @@ static int on_peer_close(struct lws *wsi, struct echo_pss *pss, const void *in, 
 	 * close reply; we send all complete echoes received before the close,
 	 * since lws writes its reply ahead of any later WRITEABLE callback.
 	 * What the socket does not take now, lws buffers and drains first. */
-	while (echo_session_peek(s))
-		if (write_one_frame(wsi, s) < 0)
+	while (echo_session_peek(s)) {
+		int k = write_one_frame(wsi, s);
+
+		if (k < 0)
 			return -1;
+		echo_session_consume(s, (size_t)k);
+	}
 	return 0;
 }
 
@@ -357,7 +415,9 @@ static void accept_pending(struct echo_worker *w)
 		 * (lib/roles/listen/ops-listen.c), not on adopted ones; without
 		 * it Nagle holds small echoes back for milliseconds. */
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		recv_guard_watch(fd);
+		/* TLS sockets are not watched (see the top of this file). */
+		if (!w->opts->tls_cert)
+			recv_guard_watch(fd);
 		/* On failure lws may or may not have closed fd already, so it is
 		 * not closed again here. */
 		if (!lws_adopt_socket_vhost(w->vhost, fd)) {
@@ -404,6 +464,31 @@ static const struct lws_protocols echo_protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
+/*
+ * The same under --deflate, with a much larger per-connection receive
+ * buffer: lws 4.1.6's permessage-deflate corrupts its inflate stream when a
+ * compressed frame arrives in several chunks of that buffer (zlib's
+ * "invalid distance too far back" / "invalid code lengths set"). Measured
+ * here: with 512 bytes, 4 KiB text messages failed over wss://; with
+ * 16 KiB, 16 KiB messages failed over ws://; with 256 KiB, messages up to
+ * 100 KiB verified over ws:// and wss:// and 1 MiB text (about 300 KiB
+ * compressed) still failed. Buffers this size are malloc'd with mmap, so
+ * an idle connection's resident cost grows only with what it receives.
+ */
+static const struct lws_protocols echo_protocols_deflate[] = { {
+	                                                           .name = ECHO_PROTOCOL_NAME,
+	                                                           .callback = echo_callback,
+	                                                           .per_session_data_size =
+	                                                               sizeof(struct echo_pss),
+	                                                           .rx_buffer_size = 256 * 1024,
+	                                                           .tx_packet_size = ECHO_FRAME_MAX,
+	                                                       },
+	                                                       {
+	                                                           .name = "wsbench-acceptor",
+	                                                           .callback = acceptor_callback,
+	                                                       },
+	                                                       { NULL, NULL, 0, 0, 0, NULL, 0 } };
+
 static int worker_create_context(struct echo_worker *w)
 {
 	struct lws_context_creation_info info;
@@ -420,16 +505,27 @@ static int worker_create_context(struct echo_worker *w)
 	foreign_loops[0] = w->loop;
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
-	info.protocols = echo_protocols;
+	info.protocols = w->opts->deflate ? echo_protocols_deflate : echo_protocols;
 	info.user = w;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_LIBEV;
+	if (w->opts->tls_cert) {
+		/* CONTEXT_PORT_NO_LISTEN_SERVER (not _NO_LISTEN) keeps the
+		 * vhost's TLS set up for the sockets we adopt. */
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = w->opts->tls_cert;
+		info.ssl_private_key_filepath = w->opts->tls_key;
+		/* HTTP/1.1 only, like the other servers: the upgrade is
+		 * HTTP/1.1's (RFC 6455 section 4.1). */
+		info.alpn = "http/1.1";
+	}
 	info.foreign_loops = foreign_loops;
 	info.timeout_secs = w->opts->handshake_timeout;
 	info.timeout_secs_ah_idle = w->opts->handshake_timeout;
 	/* Per-thread read buffer: large reads cost nothing per connection. */
 	info.pt_serv_buf_size = 64 * 1024;
-	/* No permessage-deflate: compression would distort the benchmark. */
-	info.extensions = NULL;
+	/* permessage-deflate only when asked: it changes what a message
+	 * costs, which is what a --deflate run measures. */
+	info.extensions = w->opts->deflate ? deflate_extensions : NULL;
 
 	w->context = lws_create_context(&info);
 	if (!w->context)

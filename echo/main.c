@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <libwebsockets.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,9 +96,11 @@ static int run(const struct echo_options *o)
 		}
 
 	if (strchr(o->host, ':'))
-		printf(SERVER_READY_PREFIX "ws://[%s]:%u/\n", o->host, port);
+		printf(SERVER_READY_PREFIX "%s://[%s]:%u/\n", o->tls_cert ? "wss" : "ws", o->host,
+		       port);
 	else
-		printf(SERVER_READY_PREFIX "ws://%s:%u/\n", o->host, port);
+		printf(SERVER_READY_PREFIX "%s://%s:%u/\n", o->tls_cert ? "wss" : "ws", o->host,
+		       port);
 	fflush(stdout);
 	log_debug("listening on %s port %u with %u thread(s)", o->host, port, o->threads);
 
@@ -123,6 +127,33 @@ out:
 	return result ? -EIO : 0;
 }
 
+/* The certificate and key load and belong together: said here, by file,
+ * rather than as lws's "cannot create context" later. */
+static int tls_files_check(const char *cert, const char *key, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	const char *what = NULL, *file = NULL;
+	unsigned long e;
+
+	if (!ctx) {
+		snprintf(err, errlen, "cannot create a TLS context");
+		return -ENOMEM;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
+		what = "cannot load the certificate", file = cert;
+	else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+		what = "cannot load the private key", file = key;
+	else if (SSL_CTX_check_private_key(ctx) != 1)
+		what = "the private key does not match the certificate", file = key;
+	e = ERR_peek_last_error();
+	if (what)
+		snprintf(err, errlen, "--tls-%s %s: %s (%s)", file == cert ? "cert" : "key", file,
+		         what, e && ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "?");
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+	return what ? -EINVAL : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct echo_options opts;
@@ -144,6 +175,10 @@ int main(int argc, char **argv)
 		printf("wsbench-echo %s (libwebsockets %s)\n", WSBENCH_VERSION,
 		       lws_get_library_version());
 		return 0;
+	}
+	if (opts.tls_cert && tls_files_check(opts.tls_cert, opts.tls_key, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsbench-echo: %s\n", err);
+		return 2;
 	}
 	lws_set_log_level(LLL_ERR | LLL_WARN | (opts.verbose ? LLL_NOTICE : 0), log_lws_line);
 	if (opts.verbose)

@@ -8,15 +8,17 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "load-options.h"
 #include "parse.h"
 
 const char load_usage[] =
-    "usage: wsbench-load --url ws://HOST:PORT/PATH [OPTIONS]\n"
+    "usage: wsbench-load --url ws[s]://HOST:PORT/PATH [OPTIONS]\n"
     "\n"
     "Open-loop WebSocket echo load with verified echoes and latency corrected for\n"
     "coordinated omission.\n"
@@ -37,10 +39,21 @@ const char load_usage[] =
     "                           wakes once per tick, not per message (default 1ms; 0: exact)\n"
     "  --size BYTES             message size, suffix K/M (default 64)\n"
     "  --type text|binary       message type (default text)\n"
+    "  --payload random|text|zeros  message filler: random bytes, pseudo-English text\n"
+    "                           from a fixed corpus, or zeros (default random)\n"
     "  --connect-timeout SECS   per attempt (default 5)\n"
     "  --retries N              extra connect attempts per client (default 2)\n"
     "  --source-addresses LIST  local addresses to spread connections over\n"
     "                           (comma-separated, or 'auto' for 127.0.0.1-127.0.0.N)\n"
+    "TLS (wss:// URLs):\n"
+    "  --ca FILE                verify the server's certificate against FILE (PEM)\n"
+    "                           (default: the system's trusted certificates)\n"
+    "  --insecure               do not verify the certificate (said so in the report)\n"
+    "Compression:\n"
+    "  --deflate                offer permessage-deflate (RFC 7692)\n"
+    "  --deflate-window BITS    ask for windows of at most 2^BITS bytes, both ways (9..15)\n"
+    "  --deflate-client-no-context-takeover  reset our compressor after each message\n"
+    "  --deflate-server-no-context-takeover  ask the server to reset its own\n"
     "Capacity search:\n"
     "  --find-max-rate          search the highest total rate with p99 <= --p99-max\n"
     "  --p99-max SECS           latency bound, e.g. 10ms (default 10ms)\n"
@@ -81,6 +94,13 @@ enum {
 	OPT_NO_PROGRESS,
 	OPT_LAG,
 	OPT_VERSION,
+	OPT_PAYLOAD,
+	OPT_CA,
+	OPT_INSECURE,
+	OPT_DEFLATE,
+	OPT_DEFLATE_WINDOW,
+	OPT_DEFLATE_CNCT,
+	OPT_DEFLATE_SNCT,
 };
 
 static const struct option long_options[] = {
@@ -110,6 +130,13 @@ static const struct option long_options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "lag-threshold", required_argument, NULL, OPT_LAG },
+	{ "payload", required_argument, NULL, OPT_PAYLOAD },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "deflate", no_argument, NULL, OPT_DEFLATE },
+	{ "deflate-window", required_argument, NULL, OPT_DEFLATE_WINDOW },
+	{ "deflate-client-no-context-takeover", no_argument, NULL, OPT_DEFLATE_CNCT },
+	{ "deflate-server-no-context-takeover", no_argument, NULL, OPT_DEFLATE_SNCT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{}
@@ -152,6 +179,21 @@ void load_options_free(struct load_options *o)
 		return -EINVAL;                                                                    \
 	} while (0)
 
+/* Replaces the name in @host by its first address, once, before the run:
+ * the workers connect to addresses only. */
+static int resolve(char *host, size_t size)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	int r = getaddrinfo(host, NULL, &hints, &res);
+
+	if (r != 0 || !res)
+		return -ENOENT;
+	r = getnameinfo(res->ai_addr, res->ai_addrlen, host, (socklen_t)size, NULL, 0,
+	                NI_NUMERICHOST);
+	freeaddrinfo(res);
+	return r == 0 ? 0 : -ENOENT;
+}
+
 static int parse_url(struct load_options *o, const char *url, char *err, size_t errlen)
 {
 	const char *p = url, *host_end, *port_start;
@@ -160,9 +202,11 @@ static int parse_url(struct load_options *o, const char *url, char *err, size_t 
 	uint64_t port = 80;
 	size_t n;
 
-	if (strncmp(p, "ws://", 5) != 0)
-		FAIL("--url: must start with ws:// (wss is not supported), got '%s'", url);
-	p += 5;
+	o->tls = strncmp(p, "wss://", 6) == 0;
+	if (!o->tls && strncmp(p, "ws://", 5) != 0)
+		FAIL("--url: must start with ws:// or wss://, got '%s'", url);
+	p += o->tls ? 6 : 5;
+	port = o->tls ? 443 : 80;
 	if (*p == '[') {
 		host_end = strchr(p, ']');
 		if (!host_end)
@@ -182,10 +226,12 @@ static int parse_url(struct load_options *o, const char *url, char *err, size_t 
 		o->host[n] = '\0';
 		port_start = host_end;
 	}
+	snprintf(o->server_name, sizeof(o->server_name), "%s", o->host);
 	if (strcmp(o->host, "localhost") == 0)
-		strcpy(o->host, "127.0.0.1"); /* lws resolves names on its service thread */
-	if (inet_pton(AF_INET, o->host, &a4) != 1 && inet_pton(AF_INET6, o->host, &a6) != 1)
-		FAIL("--url: host must be a numeric address (or localhost), got '%s'", o->host);
+		strcpy(o->host, "127.0.0.1"); /* not ::1, whatever the resolver prefers */
+	if (inet_pton(AF_INET, o->host, &a4) != 1 && inet_pton(AF_INET6, o->host, &a6) != 1 &&
+	    resolve(o->host, sizeof(o->host)) < 0)
+		FAIL("--url: cannot resolve the host '%s'", o->host);
 	p = port_start;
 	if (*p == ':') {
 		char digits[8];
@@ -286,6 +332,16 @@ static int validate(struct load_options *o, char *err, size_t errlen)
 
 	if (!o->url)
 		FAIL("--url is required (e.g. --url ws://127.0.0.1:9001/)");
+	if (!o->tls && (o->ca_file || o->insecure))
+		FAIL("--%s applies only to wss:// URLs", o->ca_file ? "ca" : "insecure");
+	if (o->ca_file && o->insecure)
+		FAIL("--ca and --insecure exclude each other");
+	if (o->ca_file && access(o->ca_file, R_OK) < 0)
+		FAIL("--ca: cannot read '%s': %s", o->ca_file, strerror(errno));
+	if (!o->deflate &&
+	    (o->deflate_offer.window_bits || o->deflate_offer.client_no_context_takeover ||
+	     o->deflate_offer.server_no_context_takeover))
+		FAIL("--deflate-window and the no-context-takeover switches need --deflate");
 	if (s->pattern == PATTERN_RAMP && s->rate_end < 0)
 		FAIL("--pattern ramp needs --rate-end");
 	if (s->pattern != PATTERN_RAMP && s->rate_end >= 0)
@@ -421,6 +477,30 @@ int load_options_parse(struct load_options *o, int argc, char **argv, char *err,
 		case OPT_LAG:
 			r = secs("lag-threshold", optarg, 0.00001, 60, &o->lag_threshold, err,
 			         errlen);
+			break;
+		case OPT_PAYLOAD:
+			if (message_payload_from_string(optarg, &o->payload) < 0)
+				FAIL("--payload: must be random, text or zeros, got '%s'", optarg);
+			break;
+		case OPT_CA:
+			o->ca_file = optarg;
+			break;
+		case OPT_INSECURE:
+			o->insecure = true;
+			break;
+		case OPT_DEFLATE:
+			o->deflate = true;
+			break;
+		case OPT_DEFLATE_WINDOW:
+			r = num("deflate-window", optarg, WS_DEFLATE_MIN_BITS, WS_DEFLATE_MAX_BITS,
+			        &v, err, errlen);
+			o->deflate_offer.window_bits = (unsigned)v;
+			break;
+		case OPT_DEFLATE_CNCT:
+			o->deflate_offer.client_no_context_takeover = true;
+			break;
+		case OPT_DEFLATE_SNCT:
+			o->deflate_offer.server_no_context_takeover = true;
 			break;
 		case 'h':
 			return LOAD_OPTIONS_HELP;

@@ -12,6 +12,7 @@
 #include "load-protocol.h" /* the ranges wsbenchd checks too */
 #include "message.h"
 #include "schedule.h"
+#include "ws-deflate.h"
 
 #define LOAD_MAX_THREADS 64
 #define LOAD_MAX_SOURCES 64
@@ -20,9 +21,18 @@ enum load_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_JSONL };
 
 struct load_options {
 	const char *url;
-	char host[64]; /* numeric address parsed from the URL */
+	char host[64]; /* numeric address parsed from the URL (a name is resolved once) */
 	uint16_t port;
 	char path[256];
+	char server_name[256]; /* the URL's host as written: SNI, certificate check */
+
+	bool tls;            /* wss:// */
+	const char *ca_file; /* --ca: verify the server against these; NULL: the system's */
+	bool insecure;       /* --insecure: no verification */
+
+	bool deflate; /* --deflate: offer permessage-deflate (RFC 7692) */
+	struct ws_deflate_offer deflate_offer;
+	enum message_payload payload;
 
 	unsigned clients;
 	unsigned threads; /* 0: number of CPUs */

@@ -100,6 +100,27 @@ static cJSON *config_json(const struct load_result *r)
 	cJSON_AddNumberToObject(c, "tick_ms", o->tick * 1e3);
 	cJSON_AddNumberToObject(c, "message_size", (double)o->size);
 	cJSON_AddStringToObject(c, "message_type", message_type_to_string(o->type));
+	cJSON_AddStringToObject(c, "payload", message_payload_to_string(o->payload));
+	cJSON_AddBoolToObject(c, "tls", o->tls);
+	if (o->tls) {
+		/* How the server's certificate was checked: against --ca, the
+		 * system's trust store, or not at all (--insecure). */
+		cJSON_AddStringToObject(c, "tls_verify",
+		                        o->insecure  ? "none"
+		                        : o->ca_file ? "ca"
+		                                     : "system");
+		if (o->ca_file)
+			cJSON_AddStringToObject(c, "tls_ca", o->ca_file);
+		cJSON_AddBoolToObject(c, "insecure", o->insecure);
+		cJSON_AddStringToObject(c, "tls_server_name", o->server_name);
+	}
+	cJSON_AddBoolToObject(c, "deflate", o->deflate);
+	if (o->deflate) {
+		char offer[WS_DEFLATE_OFFER_MAX];
+
+		if (ws_deflate_offer_format(&o->deflate_offer, offer, sizeof(offer)) > 0)
+			cJSON_AddStringToObject(c, "deflate_offer", offer);
+	}
 	cJSON_AddNumberToObject(c, "connect_timeout_s", o->connect_timeout);
 	cJSON_AddNumberToObject(c, "retries", o->retries);
 	return c;
@@ -119,6 +140,19 @@ static cJSON *throughput_json(const struct load_result *r)
 	cJSON_AddNumberToObject(t, "messages_received", (double)s->received);
 	cJSON_AddNumberToObject(t, "bytes_sent", (double)s->bytes_sent);
 	cJSON_AddNumberToObject(t, "bytes_received", (double)s->bytes_received);
+	/* What a message cost on the wire, each way: frame headers, TLS
+	 * records, compression, and the handshakes and control frames spread
+	 * over the messages. */
+	cJSON_AddNumberToObject(t, "payload_bytes_per_message", (double)r->opts->size);
+	cJSON_AddNumberToObject(t, "wire_bytes_sent", (double)s->wire_bytes_sent);
+	cJSON_AddNumberToObject(t, "wire_bytes_received", (double)s->wire_bytes_received);
+	cJSON_AddNumberToObject(t, "wire_bytes_per_message_sent",
+	                        s->sent ? (double)s->wire_bytes_sent / (double)s->sent : 0);
+	cJSON_AddNumberToObject(t, "wire_bytes_per_message_received",
+	                        s->received + s->corrupted
+	                            ? (double)s->wire_bytes_received /
+	                                  (double)(s->received + s->corrupted)
+	                            : 0);
 	cJSON_AddNumberToObject(t, "mbit_per_s_received",
 	                        (double)s->measured_received * (double)r->opts->size * 8 / secs /
 	                            1e6);
@@ -142,6 +176,12 @@ static cJSON *errors_json(const struct load_result *r)
 	cJSON_AddNumberToObject(c, "timeout", (double)s->fail_timeout);
 	cJSON_AddNumberToObject(c, "handshake_rejected", (double)s->fail_handshake);
 	cJSON_AddNumberToObject(c, "other", (double)s->fail_other);
+	cJSON_AddNumberToObject(c, "tls_failed", (double)s->fail_tls);
+	cJSON_AddNumberToObject(c, "tls_errors", (double)s->tls_errors);
+	cJSON_AddNumberToObject(c, "protocol_errors", (double)s->protocol_errors);
+	cJSON_AddNumberToObject(c, "deflate_errors", (double)s->deflate_errors);
+	if (r->tls_error[0])
+		cJSON_AddStringToObject(c, "tls_first_error", r->tls_error);
 	cJSON_AddItemToObject(c, "http_status", codes_json(s->http_status));
 	cJSON_AddItemToObject(c, "closed_by_peer", codes_json(s->close_codes));
 	cJSON_AddNumberToObject(m, "scheduled", (double)s->scheduled);
@@ -176,6 +216,49 @@ static cJSON *client_json(const struct load_result *r)
 	cJSON_AddBoolToObject(c, "client_limited", r->client_limited);
 	cJSON_AddStringToObject(c, "verdict", r->verdict);
 	return c;
+}
+
+/* The "tls" section: what was agreed, how often, and how long the
+ * handshakes took (apart from the WebSocket upgrade). */
+static cJSON *tls_json(const struct load_result *r)
+{
+	const struct load_stats *s = &r->stats;
+	cJSON *t = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(t, "version", r->tls_version);
+	cJSON_AddStringToObject(t, "cipher", r->tls_cipher);
+	cJSON_AddStringToObject(t, "verify",
+	                        r->opts->insecure  ? "none (--insecure)"
+	                        : r->opts->ca_file ? "ca"
+	                                           : "system");
+	cJSON_AddNumberToObject(t, "handshakes", (double)s->tls_handshakes);
+	cJSON_AddNumberToObject(t, "resumed", (double)s->tls_resumed);
+	cJSON_AddNumberToObject(t, "failed", (double)s->fail_tls);
+	cJSON_AddNumberToObject(t, "errors", (double)s->tls_errors);
+	if (r->tls_error[0])
+		cJSON_AddStringToObject(t, "first_error", r->tls_error);
+	cJSON_AddItemToObject(t, "handshake_ms", latency_json(&s->tls_handshake));
+	return t;
+}
+
+/* The "deflate" section: what the server accepted (RFC 7692 section 7). */
+static cJSON *deflate_json(const struct load_result *r)
+{
+	const struct load_stats *s = &r->stats;
+	cJSON *d = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(d, "accepted", r->pmd_seen);
+	cJSON_AddNumberToObject(d, "connections", (double)s->deflate_accepted);
+	if (r->pmd_seen) {
+		cJSON_AddBoolToObject(d, "client_no_context_takeover",
+		                      r->pmd.client_no_context_takeover);
+		cJSON_AddBoolToObject(d, "server_no_context_takeover",
+		                      r->pmd.server_no_context_takeover);
+		cJSON_AddNumberToObject(d, "client_max_window_bits", r->pmd.client_max_window_bits);
+		cJSON_AddNumberToObject(d, "server_max_window_bits", r->pmd.server_max_window_bits);
+	}
+	cJSON_AddNumberToObject(d, "errors", (double)s->deflate_errors);
+	return d;
 }
 
 static cJSON *timeline_json(const struct load_result *r)
@@ -232,7 +315,15 @@ static cJSON *result_json(const struct load_result *r)
 	cJSON_AddItemToObject(lat, "corrected", latency_json(&r->stats.corrected));
 	cJSON_AddItemToObject(lat, "uncorrected", latency_json(&r->stats.uncorrected));
 	cJSON_AddNumberToObject(lat, "uncorrected_missing", (double)r->stats.uncorrected_missing);
+	/* Connection set-up, each step on its own. */
+	cJSON_AddItemToObject(lat, "upgrade", latency_json(&r->stats.upgrade));
+	if (r->opts->tls)
+		cJSON_AddItemToObject(lat, "tls_handshake", latency_json(&r->stats.tls_handshake));
 	cJSON_AddItemToObject(root, LOAD_RESULT_ERRORS, errors_json(r));
+	if (r->opts->tls)
+		cJSON_AddItemToObject(root, "tls", tls_json(r));
+	if (r->opts->deflate)
+		cJSON_AddItemToObject(root, "deflate", deflate_json(r));
 	cJSON_AddItemToObject(root, LOAD_RESULT_CLIENT, client_json(r));
 	cJSON_AddItemToObject(root, LOAD_RESULT_TIMELINE, timeline_json(r));
 	hist = cJSON_AddObjectToObject(root, LOAD_RESULT_HISTOGRAM);

@@ -12,6 +12,8 @@
 #include "load-options.h"
 #include "load-protocol.h"
 #include "load-stats.h"
+#include "tls-client.h"
+#include "ws-deflate.h"
 
 struct load_second {
 	double t; /* seconds since the run started */
@@ -36,6 +38,14 @@ struct load_result {
 	double cpu_percent_mean;       /* over the run */
 	double max_thread_cpu_percent; /* busiest worker thread, mean over the run */
 	uint64_t rss_max_bytes;
+
+	/* wss:// and permessage-deflate: what the first connection to get
+	 * that far agreed, and the first TLS failure in words. */
+	char tls_version[32];
+	char tls_cipher[64];
+	char tls_error[TLS_ERROR_MAX];
+	struct ws_deflate_params pmd;
+	bool pmd_seen;
 
 	bool client_limited;
 	char verdict[256];

@@ -17,6 +17,7 @@
 #include "load-report.h"
 #include "load-run.h"
 #include "load-worker.h"
+#include "log.h"
 #include "macro.h"
 #include "procstat.h"
 
@@ -246,6 +247,15 @@ int load_run(const struct load_options *o, struct load_result *r, bool show,
 	ctx.plan.send_end_ns = ctx.plan.send_ns + (int64_t)llround(o->schedule.duration * 1e9);
 	ctx.plan.drain_end_ns = ctx.plan.send_end_ns + (int64_t)llround(o->drain_timeout * 1e9);
 
+	if (o->tls) {
+		char err[256];
+
+		k = tls_context_new(o->ca_file, o->insecure, &ctx.plan.tls, err, sizeof(err));
+		if (k < 0) {
+			log_error("%s", err);
+			goto out;
+		}
+	}
 	for (unsigned i = 0; i < ctx.threads; i++) {
 		k = load_worker_init(&ctx.workers[i], i, &ctx.plan, i, ctx.threads, o->clients);
 		if (k < 0)
@@ -286,6 +296,16 @@ int load_run(const struct load_options *o, struct load_result *r, bool show,
 		load_worker_join(w);
 		if (w->result < 0 && k == 0)
 			k = w->result;
+		if (!r->tls_version[0] && w->tls_version[0]) {
+			snprintf(r->tls_version, sizeof(r->tls_version), "%s", w->tls_version);
+			snprintf(r->tls_cipher, sizeof(r->tls_cipher), "%s", w->tls_cipher);
+		}
+		if (!r->tls_error[0] && w->tls_error[0])
+			snprintf(r->tls_error, sizeof(r->tls_error), "%s", w->tls_error);
+		if (!r->pmd_seen && w->pmd_seen) {
+			r->pmd = w->pmd;
+			r->pmd_seen = true;
+		}
 		if (w->wall_ns)
 			r->max_thread_cpu_percent =
 			    MAX(r->max_thread_cpu_percent,
@@ -299,5 +319,7 @@ out:
 		load_worker_free(&ctx.workers[i]);
 	free(ctx.workers);
 	free(ctx.tick_stats);
+	if (ctx.plan.tls)
+		tls_context_free(ctx.plan.tls);
 	return k;
 }

@@ -12,12 +12,15 @@ void load_stats_init(struct load_stats *s)
 	histogram_reset(&s->corrected);
 	histogram_reset(&s->uncorrected);
 	histogram_reset(&s->send_lag);
+	histogram_reset(&s->tls_handshake);
+	histogram_reset(&s->upgrade);
 	histogram_reset(&s->interval);
 }
 
 void load_stats_clear(struct load_stats *s)
 {
-	struct histogram *h[] = { &s->corrected, &s->uncorrected, &s->send_lag, &s->interval };
+	struct histogram *h[] = { &s->corrected,     &s->uncorrected, &s->send_lag,
+		                  &s->tls_handshake, &s->upgrade,     &s->interval };
 
 	for (size_t i = 0; i < ELEMENTSOF(h); i++)
 		if (h[i]->total)
@@ -59,6 +62,8 @@ void load_stats_merge(struct load_stats *to, const struct load_stats *from)
 	histogram_merge(&to->corrected, &from->corrected);
 	histogram_merge(&to->uncorrected, &from->uncorrected);
 	histogram_merge(&to->send_lag, &from->send_lag);
+	histogram_merge(&to->tls_handshake, &from->tls_handshake);
+	histogram_merge(&to->upgrade, &from->upgrade);
 	histogram_merge(&to->interval, &from->interval);
 }
 
@@ -86,4 +91,13 @@ void load_stats_merge_counters(struct load_stats *to, const struct load_stats *f
 	to->measured_sent += from->measured_sent;
 	to->measured_received += from->measured_received;
 	to->uncorrected_missing += from->uncorrected_missing;
+	to->fail_tls += from->fail_tls;
+	to->tls_handshakes += from->tls_handshakes;
+	to->tls_resumed += from->tls_resumed;
+	to->tls_errors += from->tls_errors;
+	to->protocol_errors += from->protocol_errors;
+	to->deflate_errors += from->deflate_errors;
+	to->deflate_accepted += from->deflate_accepted;
+	to->wire_bytes_sent += from->wire_bytes_sent;
+	to->wire_bytes_received += from->wire_bytes_received;
 }

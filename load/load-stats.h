@@ -42,10 +42,24 @@ struct load_stats {
 	uint64_t measured_sent, measured_received;
 	uint64_t uncorrected_missing; /* echoes too late to find their send time */
 
+	/* TLS and permessage-deflate */
+	uint64_t fail_tls;         /* connect attempts whose TLS handshake failed (per attempt) */
+	uint64_t tls_handshakes;   /* completed */
+	uint64_t tls_resumed;      /* of which resumed an earlier session */
+	uint64_t tls_errors;       /* open connections ended by an alert or a bad record */
+	uint64_t protocol_errors;  /* connections we failed with 1002 */
+	uint64_t deflate_errors;   /* connections we failed with 1007: corrupt deflate data */
+	uint64_t deflate_accepted; /* connections on which permessage-deflate was agreed */
+	/* Every byte that crossed the socket (TLS records, frame headers,
+	 * handshakes, control frames): what the payload cost on the wire. */
+	uint64_t wire_bytes_sent, wire_bytes_received;
+
 	/* Histograms last: load_stats_clear() clears everything before them. */
-	struct histogram corrected;   /* µs from the scheduled send time */
-	struct histogram uncorrected; /* µs from the actual send time */
-	struct histogram send_lag;    /* µs from scheduled to actual send */
+	struct histogram corrected;     /* µs from the scheduled send time */
+	struct histogram uncorrected;   /* µs from the actual send time */
+	struct histogram send_lag;      /* µs from scheduled to actual send */
+	struct histogram tls_handshake; /* µs from TCP connected to TLS established */
+	struct histogram upgrade;       /* µs from upgrade request to the 101 response */
 
 	/* since the last snapshot, for the per-second timeline */
 	struct histogram interval;

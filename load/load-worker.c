@@ -5,12 +5,15 @@
  * or not earlier echoes have returned (open loop), verifies every echo byte
  * for byte and records latency from the scheduled time (corrected for
  * coordinated omission) and from the actual send time. Sockets, epoll and
- * the timerfd are handled here; the WebSocket protocol is ws-client.c.
+ * the timerfd are handled here; the WebSocket protocol is ws-client.c, TLS
+ * is tls-client.c (memory BIOs: the socket stays ours) and
+ * permessage-deflate is ws-deflate.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +55,7 @@ enum event_kind {
 enum client_state {
 	CLIENT_IDLE,       /* before the first attempt, or waiting to retry */
 	CLIENT_CONNECTING, /* TCP connect in progress */
+	CLIENT_TLS,        /* wss://: TLS handshake in progress */
 	CLIENT_HANDSHAKE,  /* upgrade request sent, response not complete */
 	CLIENT_OPEN,
 	CLIENT_CLOSING, /* our Close sent, waiting for the server's */
@@ -79,6 +83,11 @@ struct load_client {
 	bool schedule_done; /* no message left to become due */
 	unsigned attempts;
 	int64_t attempt_ns;
+	int64_t stage_ns; /* when the TLS handshake or the upgrade began */
+
+	struct tls_conn tls;    /* wss://: the connection's TLS state (tls.ssl NULL otherwise) */
+	SSL_SESSION *session;   /* the last session ticket: a reconnect resumes it */
+	struct ws_deflate *pmd; /* permessage-deflate, once agreed */
 
 	uint64_t next_n;   /* next message to become due */
 	uint64_t due;      /* messages due so far (n < due) */
@@ -95,7 +104,10 @@ struct load_client {
 	struct sent_slot window[WINDOW];
 };
 
-enum failure { FAIL_REFUSED, FAIL_TIMEOUT, FAIL_HANDSHAKE, FAIL_OTHER };
+enum failure { FAIL_REFUSED, FAIL_TIMEOUT, FAIL_HANDSHAKE, FAIL_TLS, FAIL_OTHER };
+
+/* The first TLS failure of the run goes to stderr; the rest are counted. */
+static atomic_bool tls_failure_logged;
 
 static struct load_client *client_of(struct load_event *e)
 {
@@ -178,6 +190,13 @@ static void client_release(struct load_worker *w, struct load_client *c)
 	if (c->parser_active)
 		ws_parser_free(&c->ws.parser);
 	c->parser_active = false;
+	if (c->tls.ssl)
+		tls_conn_free(&c->tls);
+	if (c->pmd) {
+		ws_deflate_free(c->pmd);
+		free(c->pmd);
+		c->pmd = NULL;
+	}
 	scheduler_remove(&w->scheduler, &c->client_ev);
 }
 
@@ -236,12 +255,25 @@ static int out_append(struct load_client *c, const uint8_t *data, size_t n)
 	return 0;
 }
 
+static void connect_failed(struct load_worker *w, struct load_client *c, enum failure why,
+                           int status, int error);
+
+/* Sending failed: before the upgrade completed that is a failed attempt,
+ * after it a lost connection. */
+static void client_io_failed(struct load_worker *w, struct load_client *c, int error)
+{
+	if (c->state == CLIENT_TLS || c->state == CLIENT_HANDSHAKE)
+		connect_failed(w, c, FAIL_OTHER, 0, -error);
+	else
+		client_lost(w, c, error);
+}
+
 /*
  * Hands @n bytes to the socket, or queues them behind bytes still waiting
  * (never out of order); what the socket does not take waits for EPOLLOUT.
  * Return: 0, or a negative errno when the connection is gone (handled).
  */
-static int client_send(struct load_worker *w, struct load_client *c, const uint8_t *data, size_t n)
+static int raw_send(struct load_worker *w, struct load_client *c, const uint8_t *data, size_t n)
 {
 	ssize_t k = 0;
 	int r;
@@ -251,21 +283,50 @@ static int client_send(struct load_worker *w, struct load_client *c, const uint8
 		if (k < 0) {
 			if (errno != EAGAIN && errno != EINTR) {
 				r = -errno;
-				client_lost(w, c, r);
+				client_io_failed(w, c, r);
 				return r;
 			}
 			k = 0;
 		}
+		w->local.wire_bytes_sent += (uint64_t)k;
 		if ((size_t)k == n)
 			return 0;
 	}
 	r = out_append(c, data + k, n - (size_t)k);
 	if (r < 0) {
-		client_lost(w, c, r);
+		client_io_failed(w, c, r);
 		return r;
 	}
 	client_want_out(w, c, true);
 	return 0;
+}
+
+/* Sends the ciphertext the TLS engine has produced. */
+static int tls_flush(struct load_worker *w, struct load_client *c)
+{
+	while (c->tls.ssl && tls_conn_pending(&c->tls)) {
+		size_t n = tls_conn_take(&c->tls, w->wire_buf, w->wire_size);
+		int r;
+
+		if (n == 0)
+			break;
+		r = raw_send(w, c, w->wire_buf, n);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Sends @n bytes of WebSocket data: as they are, or through TLS. */
+static int client_send(struct load_worker *w, struct load_client *c, const uint8_t *data, size_t n)
+{
+	if (!c->tls.ssl)
+		return raw_send(w, c, data, n);
+	if (tls_conn_write(&c->tls, data, n) < 0) {
+		client_io_failed(w, c, -EPROTO);
+		return -EPROTO;
+	}
+	return tls_flush(w, c);
 }
 
 /* ---- connecting ------------------------------------------------------- */
@@ -284,6 +345,9 @@ static void count_failure(struct load_worker *w, enum failure why, int status)
 	case FAIL_HANDSHAKE:
 		s->fail_handshake++;
 		load_stats_count_code(s->http_status, status);
+		break;
+	case FAIL_TLS:
+		s->fail_tls++;
 		break;
 	case FAIL_OTHER:
 		s->fail_other++;
@@ -371,13 +435,68 @@ static void client_connect(struct load_worker *w, struct load_client *c)
 	              c->attempt_ns + (int64_t)llround(w->plan->opts->connect_timeout * 1e9));
 }
 
-/* The TCP connection is up (or failed): send the upgrade request. */
-static void on_connected(struct load_worker *w, struct load_client *c)
+/* Sends the upgrade request (through TLS on wss://). */
+static void send_upgrade(struct load_worker *w, struct load_client *c)
 {
 	const struct load_options *o = w->plan->opts;
-	int err = 0, n;
-	socklen_t len = sizeof(err);
 	uint64_t nonce[2];
+	int n;
+
+	nonce[0] = ws_rng_next(&w->rng);
+	nonce[1] = ws_rng_next(&w->rng);
+	ws_handshake_init(&c->ws.hs, (const uint8_t *)nonce);
+	if (o->deflate)
+		c->ws.hs.deflate = &o->deflate_offer;
+	n = ws_handshake_request(&c->ws.hs, w->host_header, o->path, (char *)w->tx_buf, w->tx_size);
+	c->state = CLIENT_HANDSHAKE;
+	c->stage_ns = now_ns();
+	if (n < 0) {
+		connect_failed(w, c, FAIL_OTHER, 0, -n);
+		return;
+	}
+	(void)client_send(w, c, w->tx_buf, (size_t)n);
+}
+
+static void tls_failed(struct load_worker *w, struct load_client *c)
+{
+	char why[TLS_ERROR_MAX];
+
+	tls_conn_describe(&c->tls, why, sizeof(why));
+	if (!w->tls_error[0])
+		snprintf(w->tls_error, sizeof(w->tls_error), "%s", why);
+	if (!atomic_exchange(&tls_failure_logged, true))
+		log_error("TLS handshake with %s failed: %s", w->plan->opts->server_name, why);
+	connect_failed(w, c, FAIL_TLS, 0, EPROTO);
+}
+
+/* Advances the TLS handshake; once it is done, the upgrade follows. */
+static void tls_step(struct load_worker *w, struct load_client *c)
+{
+	int r = tls_conn_handshake(&c->tls);
+
+	if (r < 0) {
+		tls_failed(w, c);
+		return;
+	}
+	if (tls_flush(w, c) < 0 || r > 0)
+		return;
+	w->local.tls_handshakes++;
+	if (tls_conn_resumed(&c->tls))
+		w->local.tls_resumed++;
+	histogram_record(&w->local.tls_handshake,
+	                 (uint64_t)(now_ns() - c->stage_ns) / NSEC_PER_USEC);
+	if (!w->tls_version[0]) {
+		snprintf(w->tls_version, sizeof(w->tls_version), "%s", tls_conn_version(&c->tls));
+		snprintf(w->tls_cipher, sizeof(w->tls_cipher), "%s", tls_conn_cipher(&c->tls));
+	}
+	send_upgrade(w, c);
+}
+
+/* The TCP connection is up (or failed): start TLS, or send the upgrade. */
+static void on_connected(struct load_worker *w, struct load_client *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
@@ -385,34 +504,56 @@ static void on_connected(struct load_worker *w, struct load_client *c)
 		connect_failed(w, c, failure_of_errno(err), 0, err);
 		return;
 	}
-	nonce[0] = ws_rng_next(&w->rng);
-	nonce[1] = ws_rng_next(&w->rng);
-	ws_handshake_init(&c->ws.hs, (const uint8_t *)nonce);
-	n = ws_handshake_request(&c->ws.hs, w->host_header, o->path, (char *)w->tx_buf, w->tx_size);
-	c->state = CLIENT_HANDSHAKE;
-	if (n < 0 || client_epoll(w, c, EPOLL_CTL_MOD, EPOLLIN) < 0) {
-		connect_failed(w, c, FAIL_OTHER, 0, n < 0 ? -n : errno);
+	if (client_epoll(w, c, EPOLL_CTL_MOD, EPOLLIN) < 0) {
+		connect_failed(w, c, FAIL_OTHER, 0, errno);
 		return;
 	}
 	c->want_out = false;
-	if (c->out_len == c->out_off && write(c->fd, w->tx_buf, (size_t)n) == n)
+	if (!w->plan->tls) {
+		send_upgrade(w, c);
 		return;
-	/* A request the socket does not take at once: rare; keep it in order. */
-	if (out_append(c, w->tx_buf, (size_t)n) < 0) {
+	}
+	if (tls_conn_start(&c->tls, w->plan->tls, w->plan->opts->server_name, c->session,
+	                   &c->session) < 0) {
 		connect_failed(w, c, FAIL_OTHER, 0, ENOMEM);
 		return;
 	}
-	client_want_out(w, c, true);
+	c->state = CLIENT_TLS;
+	c->stage_ns = now_ns();
+	tls_step(w, c);
 }
 
 static void send_due(struct load_worker *w, struct load_client *c);
 static void send_close(struct load_worker *w, struct load_client *c, int code);
 
-static void on_established(struct load_worker *w, struct load_client *c)
+/* The longest message the parser keeps: a compressed one may be a little
+ * longer than the message itself. */
+static size_t parser_bound(const struct load_options *o)
 {
+	return (o->deflate ? MAX(ws_deflate_bound(o->size), o->size) : o->size) + 1;
+}
+
+static void on_established(struct load_worker *w, struct load_client *c, int64_t now)
+{
+	struct ws_deflate_params pmd = c->ws.hs.pmd; /* the union's handshake half goes now */
+
 	scheduler_remove(&w->scheduler, &c->client_ev); /* the connect deadline */
-	ws_parser_init(&c->ws.parser, w->plan->opts->size + 1);
+	histogram_record(&w->local.upgrade,
+	                 now > c->stage_ns ? (uint64_t)(now - c->stage_ns) / NSEC_PER_USEC : 0);
+	ws_parser_init(&c->ws.parser, parser_bound(w->plan->opts));
 	c->parser_active = true;
+	if (pmd.on) {
+		c->pmd = malloc(sizeof(*c->pmd));
+		if (c->pmd) {
+			ws_deflate_init(c->pmd, &pmd);
+			c->ws.parser.deflate = true;
+			w->local.deflate_accepted++;
+			if (!w->pmd_seen) {
+				w->pmd = pmd;
+				w->pmd_seen = true;
+			}
+		}
+	}
 	c->state = CLIENT_OPEN;
 	w->local.conn_established++;
 	w->connected++;
@@ -424,6 +565,48 @@ static void on_established(struct load_worker *w, struct load_client *c)
 
 /* ---- sending ---------------------------------------------------------- */
 
+/* The most bytes one message's frame can take on @c. */
+static size_t frame_max(const struct load_worker *w, const struct load_client *c)
+{
+	size_t size = w->plan->opts->size;
+
+	if (c->pmd)
+		size = MAX(size, ws_deflate_bound(size));
+	return ws_frame_header_len(size) + size;
+}
+
+/* One message as a masked frame at @out, compressed (RSV1 set, RFC 7692
+ * section 6) when permessage-deflate was agreed. Return: its length, or a
+ * negative errno. */
+static ssize_t encode_message(struct load_worker *w, struct load_client *c,
+                              const struct message_id *id, uint8_t *out)
+{
+	const struct load_options *o = w->plan->opts;
+	enum ws_opcode op = o->type == MESSAGE_TEXT ? WS_OP_TEXT : WS_OP_BINARY;
+	uint32_t mask = (uint32_t)ws_rng_next(&w->rng);
+	ssize_t z;
+	size_t h;
+
+	if (!c->pmd) {
+		h = ws_frame_header(out, op, true, o->size, mask);
+		if (message_encode_payload(o->type, o->payload, id, w->plan->key, out + h,
+		                           o->size) < 0)
+			return -EMSGSIZE; /* options validation rules this out */
+		ws_mask(out + h, o->size, mask);
+		return (ssize_t)(h + o->size);
+	}
+	if (message_encode_payload(o->type, o->payload, id, w->plan->key, w->scratch, o->size) < 0)
+		return -EMSGSIZE;
+	z = ws_deflate_compress(c->pmd, w->scratch, o->size, w->zbuf, w->zsize);
+	if (z < 0)
+		return z;
+	h = ws_frame_header(out, op, true, (uint64_t)z, mask);
+	out[0] |= 0x40; /* RSV1: "Per-Message Compressed" */
+	memcpy(out + h, w->zbuf, (size_t)z);
+	ws_mask(out + h, (size_t)z, mask);
+	return (ssize_t)h + z;
+}
+
 /* Encodes the due messages that fit in @room bytes of @buf as masked
  * frames and records them as sent at @now. Return: bytes encoded. */
 static size_t encode_due(struct load_worker *w, struct load_client *c, uint8_t *buf, size_t room,
@@ -431,8 +614,7 @@ static size_t encode_due(struct load_worker *w, struct load_client *c, uint8_t *
 {
 	const struct load_plan *p = w->plan;
 	const struct load_options *o = p->opts;
-	enum ws_opcode op = o->type == MESSAGE_TEXT ? WS_OP_TEXT : WS_OP_BINARY;
-	size_t frame = ws_frame_header_len(o->size) + o->size, used = 0;
+	size_t frame = frame_max(w, c), used = 0;
 	struct load_stats *s = &w->local;
 
 	while (c->written < c->due && used + frame <= room) {
@@ -442,14 +624,12 @@ static size_t encode_due(struct load_worker *w, struct load_client *c, uint8_t *
 			                 .seq = n,
 			                 .sched_us =
 			                     (uint64_t)((sched - p->send_ns) / NSEC_PER_USEC) };
-		uint32_t mask = (uint32_t)ws_rng_next(&w->rng);
-		size_t h = ws_frame_header(buf + used, op, true, o->size, mask);
 		struct sent_slot *slot = &c->window[n % WINDOW];
+		ssize_t k = encode_message(w, c, &id, buf + used);
 
-		if (message_encode(o->type, &id, p->key, buf + used + h, o->size) < 0)
-			break; /* options validation rules this out */
-		ws_mask(buf + used + h, o->size, mask);
-		used += frame;
+		if (k < 0)
+			break;
+		used += (size_t)k;
 		lag_us = now > sched ? (uint64_t)(now - sched) / NSEC_PER_USEC : 0;
 		slot->tag = (uint32_t)(n / WINDOW) + 1;
 		slot->lag =
@@ -473,14 +653,29 @@ static size_t encode_due(struct load_worker *w, struct load_client *c, uint8_t *
  */
 static void send_due(struct load_worker *w, struct load_client *c)
 {
-	const struct load_options *o = w->plan->opts;
-	size_t frame = ws_frame_header_len(o->size) + o->size;
+	size_t frame = frame_max(w, c);
 	int64_t now = now_ns();
 
 	while (c->state == CLIENT_OPEN && !c->closing && c->written < c->due &&
 	       c->out_len == c->out_off) {
 		size_t n;
 
+		if (frame > w->tx_size && c->tls.ssl) {
+			/* The output buffer holds ciphertext: encode elsewhere. */
+			uint8_t *tmp = malloc(frame);
+			int r;
+
+			if (!tmp) {
+				client_lost(w, c, -ENOMEM);
+				return;
+			}
+			n = encode_due(w, c, tmp, frame, now);
+			r = n ? client_send(w, c, tmp, n) : -EIO;
+			free(tmp);
+			if (r < 0)
+				return;
+			continue;
+		}
 		if (frame > w->tx_size) {
 			/* A message larger than the batch buffer: encode it straight
 			 * into the connection's output buffer. */
@@ -516,10 +711,11 @@ static void on_writable(struct load_worker *w, struct load_client *c)
 				return;
 			if (errno == EINTR)
 				continue;
-			client_lost(w, c, -errno);
+			client_io_failed(w, c, -errno);
 			return;
 		}
 		c->out_off += (uint32_t)k;
+		w->local.wire_bytes_sent += (uint64_t)k;
 	}
 	c->out_off = c->out_len = 0;
 	if (c->out_cap > KEEP_BUFFER) {
@@ -577,21 +773,48 @@ static void account_echo(struct load_worker *w, struct load_client *c, const str
 		s->uncorrected_missing++;
 }
 
-static void on_message(struct load_worker *w, struct load_client *c, const struct ws_event *ev,
+static void fail_connection(struct load_worker *w, struct load_client *c, int code);
+
+/* A complete message: decompressed if it came compressed, then verified
+ * byte for byte. Return: false when the connection was failed. */
+static bool on_message(struct load_worker *w, struct load_client *c, const struct ws_event *ev,
                        int64_t now)
 {
 	const struct load_options *o = w->plan->opts;
 	enum ws_opcode op = o->type == MESSAGE_TEXT ? WS_OP_TEXT : WS_OP_BINARY;
+	const uint8_t *data = ev->data;
+	uint64_t len = ev->len;
+	bool oversized = ev->oversized;
 	struct message_id id;
 
-	w->local.bytes_received += ev->len;
-	if (!ev->oversized && ev->len == o->size && ev->opcode == op &&
-	    message_verify(o->type, ev->data, ev->len, w->plan->key, w->scratch, &id) == 0) {
+	if (ev->compressed && !oversized) {
+		/* The parser lets RSV1 through only once deflate was agreed. */
+		ssize_t n = c->pmd ? ws_deflate_decompress(c->pmd, data, len, w->zbuf, o->size + 1)
+		                   : -EBADMSG;
+
+		if (n < 0) {
+			/* RFC 7692 section 8 and RFC 6455 section 7.4.1: data
+			 * that cannot be what it claims is 1007. */
+			log_debug("client %u: corrupt deflate data; closing with 1007", c->id);
+			if (n == -EBADMSG)
+				w->local.deflate_errors++;
+			fail_connection(w, c, n == -EBADMSG ? WS_CLOSE_INVALID_DATA : 1011);
+			return false;
+		}
+		data = w->zbuf;
+		len = (uint64_t)n;
+		oversized = len > o->size;
+	}
+	w->local.bytes_received += len;
+	if (!oversized && len == o->size && ev->opcode == op &&
+	    message_verify_payload(o->type, o->payload, data, len, w->plan->key, w->scratch, &id) ==
+	        0) {
 		account_echo(w, c, &id, now);
 	} else {
 		w->local.corrupted++;
 		c->received++;
 	}
+	return true;
 }
 
 static void on_peer_close(struct load_worker *w, struct load_client *c, int code)
@@ -613,16 +836,25 @@ static void on_peer_close(struct load_worker *w, struct load_client *c, int code
 		client_done(w, c);
 }
 
+/* Fails the connection (RFC 6455 section 7.1.7): our Close with @code,
+ * then TCP goes. */
+static void fail_connection(struct load_worker *w, struct load_client *c, int code)
+{
+	if (c->state == CLIENT_OPEN && !c->closing)
+		w->local.conn_dropped++;
+	c->closing = true;
+	send_close(w, c, code);
+	if (c->state != CLIENT_DONE)
+		client_done(w, c);
+}
+
 static void on_protocol_error(struct load_worker *w, struct load_client *c, int error)
 {
 	log_debug("client %u: %s from the server; closing with 1002", c->id,
 	          error == -ENOMEM ? "out of memory" : "protocol error");
-	if (c->state == CLIENT_OPEN && !c->closing)
-		w->local.conn_dropped++;
-	c->closing = true;
-	send_close(w, c, error == -ENOMEM ? 1011 : WS_CLOSE_PROTOCOL_ERROR);
-	if (c->state != CLIENT_DONE)
-		client_done(w, c);
+	if (error != -ENOMEM)
+		w->local.protocol_errors++;
+	fail_connection(w, c, error == -ENOMEM ? 1011 : WS_CLOSE_PROTOCOL_ERROR);
 }
 
 /* Bytes read from an open (or closing) connection. Return: false when the
@@ -644,7 +876,8 @@ static bool consume_frames(struct load_worker *w, struct load_client *c, const u
 		off += (size_t)r;
 		switch (ev.type) {
 		case WS_EVENT_MESSAGE:
-			on_message(w, c, &ev, now);
+			if (!on_message(w, c, &ev, now))
+				return false;
 			break;
 		case WS_EVENT_PING:
 			/* Section 5.5.2. */
@@ -679,7 +912,7 @@ static bool consume_handshake(struct load_worker *w, struct load_client *c, cons
 	}
 	if (!c->ws.hs.done)
 		return true;
-	on_established(w, c);
+	on_established(w, c, now);
 	if (c->state != CLIENT_OPEN && c->state != CLIENT_CLOSING)
 		return false;
 	return consume_frames(w, c, buf + r, len - (size_t)r, now);
@@ -707,14 +940,84 @@ static int64_t arrival_ns(const struct load_worker *w, struct msghdr *mh, int64_
 	return now;
 }
 
+/* WebSocket bytes (decrypted on wss://) for the state the client is in.
+ * Return: false when the connection is gone. */
+static bool consume(struct load_worker *w, struct load_client *c, const uint8_t *buf, size_t len,
+                    int64_t at)
+{
+	if (c->state == CLIENT_HANDSHAKE)
+		return consume_handshake(w, c, buf, len, at);
+	return consume_frames(w, c, buf, len, at);
+}
+
+/* The socket reached end of file or failed. */
+static void on_eof(struct load_worker *w, struct load_client *c, int error)
+{
+	if (c->state == CLIENT_HANDSHAKE || c->state == CLIENT_TLS)
+		connect_failed(w, c, c->state == CLIENT_TLS ? FAIL_TLS : FAIL_OTHER, 0,
+		               error ? -error : ECONNRESET);
+	else
+		client_lost(w, c, error);
+}
+
+/* Ciphertext read from the socket: the handshake, then decrypted bytes.
+ * Return: false when the connection is gone. */
+static bool consume_tls(struct load_worker *w, struct load_client *c, const uint8_t *buf,
+                        size_t len, int64_t at)
+{
+	if (tls_conn_feed(&c->tls, buf, len) < 0) {
+		on_eof(w, c, -ENOMEM);
+		return false;
+	}
+	if (c->state == CLIENT_TLS) {
+		tls_step(w, c);
+		if (c->state != CLIENT_HANDSHAKE)
+			return c->state == CLIENT_TLS;
+	}
+	for (;;) {
+		ssize_t n = tls_conn_read(&c->tls, w->rx_buf, w->rx_size);
+
+		if (n == 0)
+			break;
+		if (n == -EPIPE) { /* close_notify: the peer is done */
+			on_eof(w, c, 0);
+			return false;
+		}
+		if (n < 0) {
+			/* An alert or a bad record: nothing more can be read, so
+			 * no Close frame either (RFC 6455 section 7.1.7). */
+			char why[TLS_ERROR_MAX];
+
+			tls_conn_describe(&c->tls, why, sizeof(why));
+			log_debug("client %u: TLS failed: %s", c->id, why);
+			if (!w->tls_error[0])
+				snprintf(w->tls_error, sizeof(w->tls_error), "%s", why);
+			if (c->state == CLIENT_HANDSHAKE) {
+				connect_failed(w, c, FAIL_TLS, 0, EPROTO);
+			} else {
+				w->local.tls_errors++;
+				client_lost(w, c, -EPROTO);
+			}
+			return false;
+		}
+		if (!consume(w, c, w->rx_buf, (size_t)n, at))
+			return false;
+	}
+	/* Reading may have produced records to send (a key update). */
+	return tls_flush(w, c) == 0 && c->state != CLIENT_DONE;
+}
+
 static void on_readable(struct load_worker *w, struct load_client *c)
 {
+	uint8_t *buf = c->tls.ssl ? w->wire_buf : w->rx_buf;
+	size_t size = c->tls.ssl ? w->wire_size : w->rx_size;
+
 	for (int i = 0; i < 4; i++) {
 		union {
 			char buf[CMSG_SPACE(sizeof(struct timespec))];
 			struct cmsghdr align;
 		} control;
-		struct iovec iov = { .iov_base = w->rx_buf, .iov_len = w->rx_size };
+		struct iovec iov = { .iov_base = buf, .iov_len = size };
 		struct msghdr mh = { .msg_iov = &iov,
 			             .msg_iovlen = 1,
 			             .msg_control = control.buf,
@@ -728,20 +1031,16 @@ static void on_readable(struct load_worker *w, struct load_client *c)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			int error = n < 0 ? -errno : 0;
-
-			if (c->state == CLIENT_HANDSHAKE)
-				connect_failed(w, c, FAIL_OTHER, 0, error ? -error : ECONNRESET);
-			else
-				client_lost(w, c, error);
+			on_eof(w, c, n < 0 ? -errno : 0);
 			return;
 		}
+		w->local.wire_bytes_received += (uint64_t)n;
 		at = arrival_ns(w, &mh, now_ns());
-		if (c->state == CLIENT_HANDSHAKE)
-			alive = consume_handshake(w, c, w->rx_buf, (size_t)n, at);
+		if (c->tls.ssl)
+			alive = consume_tls(w, c, buf, (size_t)n, at);
 		else
-			alive = consume_frames(w, c, w->rx_buf, (size_t)n, at);
-		if (!alive || (size_t)n < w->rx_size)
+			alive = consume(w, c, buf, (size_t)n, at);
+		if (!alive || (size_t)n < size)
 			return;
 	}
 }
@@ -772,6 +1071,7 @@ static void on_client_timer(struct load_worker *w, struct load_client *c)
 			client_connect(w, c);
 		break;
 	case CLIENT_CONNECTING:
+	case CLIENT_TLS:
 	case CLIENT_HANDSHAKE:
 		connect_failed(w, c, FAIL_TIMEOUT, 0, ETIMEDOUT);
 		break;
@@ -821,7 +1121,7 @@ static bool all_echoes_back(const struct load_worker *w)
 		const struct load_client *c = &w->clients[i];
 
 		if (c->state == CLIENT_IDLE || c->state == CLIENT_CONNECTING ||
-		    c->state == CLIENT_HANDSHAKE)
+		    c->state == CLIENT_TLS || c->state == CLIENT_HANDSHAKE)
 			return false;
 		if (c->state == CLIENT_OPEN && (c->received < c->written || c->written < c->due))
 			return false;
@@ -853,9 +1153,11 @@ static void begin_closing(struct load_worker *w)
 static void publish(struct load_worker *w, uint64_t scheduled)
 {
 	struct load_stats *l = &w->local;
-	struct histogram *from[] = { &l->corrected, &l->uncorrected, &l->send_lag, &l->interval };
-	struct histogram *to[] = { &w->stats.corrected, &w->stats.uncorrected, &w->stats.send_lag,
-		                   &w->stats.interval };
+	struct histogram *from[] = { &l->corrected,     &l->uncorrected, &l->send_lag,
+		                     &l->tls_handshake, &l->upgrade,     &l->interval };
+	struct histogram *to[] = { &w->stats.corrected, &w->stats.uncorrected,
+		                   &w->stats.send_lag,  &w->stats.tls_handshake,
+		                   &w->stats.upgrade,   &w->stats.interval };
 
 	pthread_mutex_lock(&w->lock);
 	load_stats_merge_counters(&w->stats, l);
@@ -1040,8 +1342,11 @@ int load_worker_init(struct load_worker *w, unsigned index, const struct load_pl
 	r = parse_addr(o->host, o->port, &w->server);
 	if (r < 0)
 		return r;
+	/* wss://: the name the certificate is checked against; ws://: the
+	 * address, as always. */
 	snprintf(w->host_header, sizeof(w->host_header),
-	         w->server.sa.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", o->host, o->port);
+	         strchr(o->tls ? o->server_name : o->host, ':') ? "[%s]:%u" : "%s:%u",
+	         o->tls ? o->server_name : o->host, o->port);
 	if (plan->n_sources) {
 		w->sources = calloc(plan->n_sources, sizeof(*w->sources));
 		if (!w->sources)
@@ -1064,6 +1369,18 @@ int load_worker_init(struct load_worker *w, unsigned index, const struct load_pl
 	w->scratch = malloc(o->size + 1);
 	if (!w->rx_buf || !w->tx_buf || !w->scratch)
 		return -ENOMEM;
+	if (o->tls) {
+		w->wire_size = RX_BUFFER;
+		w->wire_buf = malloc(w->wire_size);
+		if (!w->wire_buf)
+			return -ENOMEM;
+	}
+	if (o->deflate) {
+		w->zsize = MAX(ws_deflate_bound(o->size), o->size + 1);
+		w->zbuf = malloc(w->zsize);
+		if (!w->zbuf)
+			return -ENOMEM;
+	}
 	w->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (w->timer_fd < 0)
 		return -errno;
@@ -1107,6 +1424,13 @@ void load_worker_free(struct load_worker *w)
 		free(c->out);
 		if (c->parser_active)
 			ws_parser_free(&c->ws.parser);
+		if (c->tls.ssl)
+			tls_conn_free(&c->tls);
+		tls_session_free(c->session);
+		if (c->pmd) {
+			ws_deflate_free(c->pmd);
+			free(c->pmd);
+		}
 	}
 	free(w->clients);
 	scheduler_free(&w->scheduler);
@@ -1114,6 +1438,8 @@ void load_worker_free(struct load_worker *w)
 	free(w->rx_buf);
 	free(w->tx_buf);
 	free(w->scratch);
+	free(w->wire_buf);
+	free(w->zbuf);
 	if (w->timer_fd >= 0)
 		close(w->timer_fd);
 	if (w->epoll_fd >= 0)

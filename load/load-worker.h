@@ -21,6 +21,7 @@
 #include "load-options.h"
 #include "load-stats.h"
 #include "scheduler.h"
+#include "tls-client.h"
 #include "ws-client.h"
 
 struct load_client;
@@ -36,6 +37,7 @@ struct load_plan {
 	uint64_t key;         /* per-run message key */
 	const char *const *sources;
 	unsigned n_sources;
+	SSL_CTX *tls; /* wss://: the context all connections share; else NULL */
 };
 
 /* An address to connect to or bind. */
@@ -60,7 +62,7 @@ struct load_worker {
 
 	struct load_addr server;
 	struct load_addr *sources; /* --source-addresses, parsed */
-	char host_header[80];      /* HOST:PORT, IPv6 in brackets */
+	char host_header[280];     /* HOST:PORT, IPv6 in brackets */
 
 	struct load_client *clients; /* this worker's share */
 	unsigned n_clients;
@@ -70,7 +72,18 @@ struct load_worker {
 	size_t rx_size;
 	uint8_t *tx_buf; /* the frames due on one connection, written at once */
 	size_t tx_size;
-	uint8_t *scratch; /* message_verify()'s working space */
+	uint8_t *scratch;  /* message_verify()'s working space; a message before compression */
+	uint8_t *wire_buf; /* TLS: ciphertext read, and ciphertext on its way to the socket */
+	size_t wire_size;
+	uint8_t *zbuf; /* permessage-deflate: one message compressed or decompressed */
+	size_t zsize;
+
+	/* What the first connection that got that far agreed, for the report. */
+	char tls_version[32];
+	char tls_cipher[64];
+	char tls_error[TLS_ERROR_MAX]; /* the first TLS failure, in words */
+	struct ws_deflate_params pmd;
+	bool pmd_seen;
 
 	unsigned open_clients; /* not yet done: idle, connecting, open or closing */
 	unsigned connected;    /* open right now (a gauge, published as is) */

@@ -232,15 +232,26 @@ void ws_handshake_init(struct ws_handshake *h, const uint8_t nonce[16])
 int ws_handshake_request(const struct ws_handshake *h, const char *host, const char *path,
                          char *out, size_t size)
 {
-	int n = snprintf(out, size,
-	                 "GET %s HTTP/1.1\r\n"
-	                 "Host: %s\r\n"
-	                 "Upgrade: websocket\r\n"
-	                 "Connection: Upgrade\r\n"
-	                 "Sec-WebSocket-Key: %s\r\n"
-	                 "Sec-WebSocket-Version: 13\r\n"
-	                 "\r\n",
-	                 path, host, h->key);
+	char ext[WS_DEFLATE_OFFER_MAX + 32] = "";
+	int n;
+
+	if (h->deflate) {
+		char offer[WS_DEFLATE_OFFER_MAX];
+
+		if (ws_deflate_offer_format(h->deflate, offer, sizeof(offer)) < 0)
+			return -ENOBUFS;
+		snprintf(ext, sizeof(ext), "Sec-WebSocket-Extensions: %s\r\n", offer);
+	}
+	n = snprintf(out, size,
+	             "GET %s HTTP/1.1\r\n"
+	             "Host: %s\r\n"
+	             "Upgrade: websocket\r\n"
+	             "Connection: Upgrade\r\n"
+	             "Sec-WebSocket-Key: %s\r\n"
+	             "Sec-WebSocket-Version: 13\r\n"
+	             "%s"
+	             "\r\n",
+	             path, host, h->key, ext);
 
 	return n < 0 || (size_t)n >= size ? -ENOBUFS : n;
 }
@@ -297,6 +308,10 @@ static void header_line(struct ws_handshake *h, char *line)
 		h->connection = has_token(value, "Upgrade");
 	else if (strcasecmp(line, "Sec-WebSocket-Accept") == 0)
 		h->accept_ok = strcmp(value, h->accept) == 0;
+	else if (strcasecmp(line, "Sec-WebSocket-Extensions") == 0 && h->deflate && !h->pmd.on &&
+	         *value)
+		/* RFC 7692 section 7.1: a bad answer fails the connection. */
+		h->unrequested |= ws_deflate_accept(h->deflate, value, &h->pmd) < 0;
 	else if (strcasecmp(line, "Sec-WebSocket-Extensions") == 0 ||
 	         strcasecmp(line, "Sec-WebSocket-Protocol") == 0)
 		h->unrequested |= *value != '\0';
@@ -383,8 +398,12 @@ static int frame_begin(struct ws_parser *p)
 	uint8_t b0 = p->head[0], b1 = p->head[1], op = b0 & 0x0f;
 	uint64_t len = b1 & 0x7f;
 
-	if (b0 & 0x70)
-		return -EPROTO; /* RSV bits without a negotiated extension */
+	if (b0 & 0x30)
+		return -EPROTO; /* RSV2/3: no extension defines them */
+	/* RFC 7692 section 6: RSV1 marks a compressed message, on its first
+	 * frame only, and only once permessage-deflate was negotiated. */
+	if ((b0 & 0x40) && (!p->deflate || (op != WS_OP_TEXT && op != WS_OP_BINARY)))
+		return -EPROTO;
 	if (b1 & 0x80)
 		return -EPROTO; /* section 5.1: a server must not mask */
 	if (len == 126) {
@@ -407,6 +426,7 @@ static int frame_begin(struct ws_parser *p)
 			return -EPROTO; /* a new message inside a fragmented one */
 		p->msg_opcode = op;
 		p->msg_len = 0;
+		p->msg_compressed = b0 & 0x40;
 		break;
 	case WS_OP_CLOSE:
 	case WS_OP_PING:
@@ -460,6 +480,7 @@ static void message_event(struct ws_parser *p, const uint8_t *data, uint64_t len
 	ev->opcode = p->msg_opcode;
 	ev->len = len;
 	ev->oversized = len > p->max;
+	ev->compressed = p->msg_compressed;
 	ev->data = ev->oversized ? NULL : data;
 	p->msg_opcode = 0;
 }

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ws-deflate.h"
+
 enum ws_opcode {
 	WS_OP_CONTINUATION = 0x0,
 	WS_OP_TEXT = 0x1,
@@ -26,6 +28,7 @@ enum ws_opcode {
 /* Close codes (RFC 6455 section 7.4.1). */
 #define WS_CLOSE_NORMAL         1000
 #define WS_CLOSE_PROTOCOL_ERROR 1002
+#define WS_CLOSE_INVALID_DATA   1007 /* also a corrupt deflate stream (RFC 7692 section 8) */
 #define WS_CLOSE_NO_STATUS      1005 /* reported when a Close frame carries no code */
 
 #define WS_FRAME_HEADER_MAX 14  /* 2 + 8 (64-bit length) + 4 (mask key) */
@@ -90,11 +93,12 @@ size_t ws_close_encode(uint8_t *out, int code, uint32_t mask);
 
 /* ---- opening handshake (section 4.1) ------------------------------------------ */
 
-#define WS_KEY_LEN       24 /* base64 of 16 random bytes */
-#define WS_ACCEPT_LEN    28 /* base64 of a SHA-1 */
-#define WS_LINE_KEEP     96 /* bytes of each response line kept; the ones we check are shorter */
-#define WS_RESPONSE_MAX  8192
-#define WS_REQUEST_EXTRA 160 /* request bytes beyond host and path */
+#define WS_KEY_LEN      24  /* base64 of 16 random bytes */
+#define WS_ACCEPT_LEN   28  /* base64 of a SHA-1 */
+#define WS_LINE_KEEP    176 /* bytes of each response line kept; the ones we check are shorter */
+#define WS_RESPONSE_MAX 8192
+/* Request bytes beyond host and path. */
+#define WS_REQUEST_EXTRA (160 + 32 + WS_DEFLATE_OFFER_MAX)
 
 struct ws_handshake {
 	char key[WS_KEY_LEN + 1];
@@ -106,8 +110,12 @@ struct ws_handshake {
 	bool upgrade;   /* Upgrade: websocket */
 	bool connection;
 	bool accept_ok;
-	bool unrequested; /* an extension or subprotocol we did not offer */
+	bool unrequested; /* an extension or subprotocol we did not offer, or a bad answer */
 	bool done;        /* the server accepted the upgrade */
+	/* permessage-deflate: what to offer (NULL: nothing; set after
+	 * ws_handshake_init()) and what the server accepted. */
+	const struct ws_deflate_offer *deflate;
+	struct ws_deflate_params pmd;
 };
 
 /* Starts a handshake with a key made from the 16 bytes of @nonce. */
@@ -152,9 +160,10 @@ struct ws_event {
 	 * one frame within it, else in the parser's. Valid until the next call.
 	 * NULL when the message was longer than the parser keeps. */
 	const uint8_t *data;
-	uint64_t len;   /* the payload's true length */
-	bool oversized; /* longer than the parser's bound; its bytes were dropped */
-	int close_code; /* CLOSE: the code, WS_CLOSE_NO_STATUS when none was sent */
+	uint64_t len;    /* the payload's true length */
+	bool oversized;  /* longer than the parser's bound; its bytes were dropped */
+	bool compressed; /* MESSAGE: RSV1 was set on its first frame (RFC 7692 section 6) */
+	int close_code;  /* CLOSE: the code, WS_CLOSE_NO_STATUS when none was sent */
 };
 
 struct ws_parser {
@@ -163,7 +172,9 @@ struct ws_parser {
 	uint8_t opcode; /* of the current frame */
 	bool fin;
 	bool in_payload;
-	bool emitted;       /* the last event's data is in @msg: start over */
+	bool emitted; /* the last event's data is in @msg: start over */
+	bool deflate; /* permessage-deflate was negotiated: RSV1 allowed */
+	bool msg_compressed;
 	uint8_t msg_opcode; /* the data message being reassembled, 0 if none */
 	uint8_t ctl_len;
 	uint64_t remaining; /* payload bytes of the current frame still to come */
@@ -185,6 +196,7 @@ void ws_parser_free(struct ws_parser *p);
  * consumed without completing an event; -EPROTO on a protocol violation
  * (the connection should fail with 1002: a masked frame, RSV bits, an
  * unknown opcode, a fragmented or long control frame, a continuation out of
- * place, a bad Close code); -ENOMEM.
+ * place, a bad Close code, RSV1 without permessage-deflate or on a
+ * continuation or control frame); -ENOMEM.
  */
 ssize_t ws_parser_next(struct ws_parser *p, const uint8_t *buf, size_t len, struct ws_event *ev);

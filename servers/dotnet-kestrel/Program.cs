@@ -4,8 +4,10 @@
 //
 // Same command-line contract as wsbench-echo (see servers/README.md):
 // --port N (default 9001, 0 = any free port), --host ADDR (default
-// 127.0.0.1), --max-message-size BYTES (default 16 MiB). It prints
-// "READY ws://HOST:PORT/" on stdout once listening; SIGTERM/SIGINT close every
+// 127.0.0.1), --max-message-size BYTES (default 16 MiB), --tls-cert FILE
+// --tls-key FILE (wss://: Kestrel's HTTPS), --deflate (the WebSockets
+// middleware's compression). It prints "READY ws[s]://HOST:PORT/" on stdout
+// once listening; SIGTERM/SIGINT close every
 // connection with 1001 and exit 0.
 
 using System;
@@ -18,6 +20,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
@@ -36,12 +39,16 @@ internal sealed class Options
     public string Host = "127.0.0.1";
     public int Port = 9001;
     public int MaxMessage = 16 << 20;
+    public string? TlsCert;
+    public string? TlsKey;
+    public bool Deflate;
 }
 
 internal static class Program
 {
     private const string Name = "dotnet-kestrel";
-    private const string Usage = "usage: dotnet-kestrel [--port N] [--host ADDR] [--max-message-size BYTES]";
+    private const string Usage = "usage: dotnet-kestrel [--port N] [--host ADDR] [--max-message-size BYTES]\n" +
+                                 "                      [--tls-cert FILE --tls-key FILE] [--deflate]";
 
     // Every connection starts with a 4 KiB receive buffer (gorilla's read
     // buffer, Kestrel's memory-pool block); bigger messages grow it by
@@ -56,6 +63,20 @@ internal static class Program
     private static async Task<int> Main(string[] args)
     {
         Options opts = ParseArgs(args);
+
+        // --tls-cert/--tls-key: loaded before READY, so a bad file is named.
+        X509Certificate2? cert = null;
+        if (opts.TlsCert is not null)
+        {
+            try
+            {
+                cert = X509Certificate2.CreateFromPemFile(opts.TlsCert, opts.TlsKey);
+            }
+            catch (Exception e)
+            {
+                Fail($"--tls-cert {opts.TlsCert} / --tls-key {opts.TlsKey}: {e.Message}");
+            }
+        }
 
         IPAddress ip;
         if (!IPAddress.TryParse(opts.Host, out ip!))
@@ -96,7 +117,14 @@ internal static class Program
             k.Limits.MaxConcurrentUpgradedConnections = null;
             // HTTP/1.1 only: WebSocket upgrades need nothing else, and Kestrel
             // then skips sniffing every new connection for an HTTP/2 preface.
-            k.Listen(ip, opts.Port, l => l.Protocols = HttpProtocols.Http1);
+            k.Listen(ip, opts.Port, l =>
+            {
+                l.Protocols = HttpProtocols.Http1;
+                if (cert is not null)
+                {
+                    l.UseHttps(cert);
+                }
+            });
         });
         builder.WebHost.UseSockets(s =>
         {
@@ -114,12 +142,14 @@ internal static class Program
         WebApplication app = builder.Build();
         // No server pings (KeepAliveInterval zero): they would add frames the
         // load generator did not ask for. Any Origin is accepted (default);
-        // permessage-deflate stays off (AcceptWebSocketAsync without
-        // DangerousEnableCompression).
+        // permessage-deflate stays off unless --deflate (then
+        // AcceptWebSocketAsync with DangerousEnableCompression: .NET's
+        // defaults, context takeover and 15-bit windows when offered).
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         var registry = new Registry();
         int maxMessage = opts.MaxMessage;
-        app.Run(ctx => Handle(ctx, registry, maxMessage));
+        var accept = new WebSocketAcceptContext { DangerousEnableCompression = opts.Deflate };
+        app.Run(ctx => Handle(ctx, registry, maxMessage, accept));
 
         // Handlers first: a supervisor may signal as soon as it reads READY.
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -157,7 +187,7 @@ internal static class Program
             port = int.Parse(a.AsSpan(a.LastIndexOf(':') + 1).TrimEnd('/'), CultureInfo.InvariantCulture);
             break;
         }
-        Console.Out.Write($"READY ws://{new IPEndPoint(ip, port)}/\n");
+        Console.Out.Write($"READY {(cert is null ? "ws" : "wss")}://{new IPEndPoint(ip, port)}/\n");
         Console.Out.Flush();
 
         await stop.Task;
@@ -176,7 +206,8 @@ internal static class Program
         return 0;
     }
 
-    private static async Task Handle(HttpContext ctx, Registry registry, int maxMessage)
+    private static async Task Handle(HttpContext ctx, Registry registry, int maxMessage,
+                                     WebSocketAcceptContext accept)
     {
         if (!ctx.WebSockets.IsWebSocketRequest)
         {
@@ -186,7 +217,7 @@ internal static class Program
         WebSocket ws;
         try
         {
-            ws = await ctx.WebSockets.AcceptWebSocketAsync();
+            ws = await ctx.WebSockets.AcceptWebSocketAsync(accept);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
         {
@@ -308,7 +339,7 @@ internal static class Program
                 inline = arg[(eq + 1)..];
             }
             string? value = null;
-            bool takesValue = name is "--port" or "--host" or "--max-message-size";
+            bool takesValue = name is "--port" or "--host" or "--max-message-size" or "--tls-cert" or "--tls-key";
             if (takesValue)
             {
                 value = inline ?? (i + 1 < args.Length ? args[++i] : null);
@@ -328,6 +359,28 @@ internal static class Program
                 case "--max-message-size":
                     opts.MaxMessage = (int)ParseInt(name, value, 1, 1L << 30);
                     break;
+                case "--tls-cert":
+                case "--tls-key":
+                    if (string.IsNullOrEmpty(value))
+                    {
+                        Fail($"{name} needs a value");
+                    }
+                    if (name == "--tls-cert")
+                    {
+                        opts.TlsCert = value;
+                    }
+                    else
+                    {
+                        opts.TlsKey = value;
+                    }
+                    break;
+                case "--deflate":
+                    if (inline is not null)
+                    {
+                        Fail("--deflate takes no value");
+                    }
+                    opts.Deflate = true;
+                    break;
                 case "--help":
                 case "-h":
                     Console.Out.Write(Usage + "\n");
@@ -338,6 +391,10 @@ internal static class Program
                     Fail(arg.StartsWith('-') ? $"unknown option '{arg}'" : $"unexpected argument '{arg}'");
                     break;
             }
+        }
+        if ((opts.TlsCert is null) != (opts.TlsKey is null))
+        {
+            Fail("--tls-cert and --tls-key go together");
         }
         return opts;
     }

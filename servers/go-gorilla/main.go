@@ -9,6 +9,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -113,11 +114,15 @@ func main() {
 	fs := flag.NewFlagSet("go-gorilla", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	host := fs.String("host", "127.0.0.1", "address to listen on")
+	tlsCert := fs.String("tls-cert", "", "serve wss:// with this certificate chain (PEM)")
+	tlsKey := fs.String("tls-key", "", "and this private key (PEM)")
+	deflate := fs.Bool("deflate", false, "accept permessage-deflate (RFC 7692)")
 	fs.Var(rangedInt{"port", &port, 0, 65535}, "port", "TCP port")
 	fs.Var(rangedInt{"max-message-size", &maxMessage, 1, 1 << 30}, "max-message-size", "bytes")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Println("usage: go-gorilla [--port N] [--host ADDR] [--max-message-size BYTES]")
+			fmt.Println("usage: go-gorilla [--port N] [--host ADDR] [--max-message-size BYTES]\n" +
+				"                  [--tls-cert FILE --tls-key FILE] [--deflate]")
 			os.Exit(0)
 		}
 		usage(err.Error())
@@ -125,16 +130,32 @@ func main() {
 	if fs.NArg() > 0 {
 		usage(fmt.Sprintf("unexpected argument '%s'", fs.Arg(0)))
 	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		usage("--tls-cert and --tls-key go together")
+	}
+	// crypto/tls from the standard library: loaded here so a bad file is
+	// reported before READY, by name.
+	var tlsConfig *tls.Config
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			usage(fmt.Sprintf("--tls-cert %s / --tls-key %s: %v", *tlsCert, *tlsKey, err))
+		}
+		// HTTP/1.1 only: the WebSocket upgrade is HTTP/1.1's.
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
+	}
 
 	reg := &registry{conns: make(map[*websocket.Conn]struct{})}
-	// Settings from gorilla's documentation: no compression (CPU-bound and
-	// would distort a benchmark), 4 KiB buffers (the net/http defaults),
-	// write buffers pooled so idle connections hold none.
+	// Settings from gorilla's documentation: no compression unless --deflate
+	// (it is CPU-bound: a --deflate run measures exactly that cost), 4 KiB
+	// buffers (the net/http defaults), write buffers pooled so idle
+	// connections hold none. gorilla's compression is "no context
+	// takeover" both ways, whatever the client offers.
 	upgrader := websocket.Upgrader{
 		ReadBufferSize:    4096,
 		WriteBufferSize:   4096,
 		WriteBufferPool:   &sync.Pool{},
-		EnableCompression: false,
+		EnableCompression: *deflate,
 		CheckOrigin:       func(*http.Request) bool { return true },
 	}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -161,7 +182,12 @@ func main() {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	addr := ln.Addr().(*net.TCPAddr)
-	fmt.Printf("READY ws://%s/\n", net.JoinHostPort(addr.IP.String(), strconv.Itoa(addr.Port)))
+	scheme := "ws"
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+		scheme = "wss"
+	}
+	fmt.Printf("READY %s://%s/\n", scheme, net.JoinHostPort(addr.IP.String(), strconv.Itoa(addr.Port)))
 	go func() {
 		<-sigs
 		ln.Close()

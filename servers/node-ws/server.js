@@ -3,11 +3,14 @@
 //
 // Same command-line contract as wsbench-echo (see servers/README.md):
 //   --port N (default 9001, 0 = any free port), --host ADDR (default 127.0.0.1),
-//   --max-message-size BYTES (default 16 MiB).
-// Prints "READY ws://HOST:PORT/" on stdout once listening; SIGTERM/SIGINT close
+//   --max-message-size BYTES (default 16 MiB), --tls-cert FILE --tls-key FILE
+//   (wss:// with Node's https), --deflate (ws's perMessageDeflate).
+// Prints "READY ws[s]://HOST:PORT/" on stdout once listening; SIGTERM/SIGINT close
 // every connection with 1001 and exit 0.
 'use strict';
 
+const fs = require('fs');
+const https = require('https');
 const { WebSocketServer } = require('ws');
 
 const DEFAULT_PORT = 9001;
@@ -16,7 +19,8 @@ const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024;
 function usage(msg) {
   process.stderr.write(`node-ws: ${msg}\n`);
   process.stderr.write(
-    'usage: node-ws [--port N] [--host ADDR] [--max-message-size BYTES]\n');
+    'usage: node-ws [--port N] [--host ADDR] [--max-message-size BYTES]\n' +
+    '               [--tls-cert FILE --tls-key FILE] [--deflate]\n');
   process.exit(2);
 }
 
@@ -29,7 +33,8 @@ function parseIntArg(name, value, min, max) {
 }
 
 function parseArgs(argv) {
-  const opts = { port: DEFAULT_PORT, host: '127.0.0.1', maxMessage: DEFAULT_MAX_MESSAGE };
+  const opts = { port: DEFAULT_PORT, host: '127.0.0.1', maxMessage: DEFAULT_MAX_MESSAGE,
+    tlsCert: null, tlsKey: null, deflate: false };
   for (let i = 0; i < argv.length; i++) {
     let [name, inline] = argv[i].split(/=(.*)/s, 2);
     const value = () => (inline !== undefined ? inline : argv[++i]);
@@ -38,27 +43,48 @@ function parseArgs(argv) {
       case '--host': opts.host = value(); if (!opts.host) usage('--host needs a value'); break;
       case '--max-message-size':
         opts.maxMessage = parseIntArg(name, value(), 1, 1024 * 1024 * 1024); break;
+      case '--tls-cert': opts.tlsCert = value(); if (!opts.tlsCert) usage('--tls-cert needs a value'); break;
+      case '--tls-key': opts.tlsKey = value(); if (!opts.tlsKey) usage('--tls-key needs a value'); break;
+      case '--deflate': if (inline !== undefined) usage('--deflate takes no value'); opts.deflate = true; break;
       case '--help': case '-h':
-        process.stdout.write('usage: node-ws [--port N] [--host ADDR] [--max-message-size BYTES]\n');
+        process.stdout.write('usage: node-ws [--port N] [--host ADDR] [--max-message-size BYTES]\n' +
+          '               [--tls-cert FILE --tls-key FILE] [--deflate]\n');
         process.exit(0);
       default: usage(`unknown option '${argv[i]}'`);
     }
   }
+  if (!opts.tlsCert !== !opts.tlsKey) usage('--tls-cert and --tls-key go together');
   return opts;
+}
+
+// --tls-cert/--tls-key: an https server (Node's own TLS, OpenSSL inside)
+// carries the upgrade; the files are read before READY so a bad one is
+// reported by name.
+function tlsServer(opts) {
+  let cert, key;
+  try {
+    cert = fs.readFileSync(opts.tlsCert);
+    key = fs.readFileSync(opts.tlsKey);
+    return https.createServer({ cert, key, ALPNProtocols: ['http/1.1'] });
+  } catch (err) {
+    usage(`--tls-cert ${opts.tlsCert} / --tls-key ${opts.tlsKey}: ${err.message}`);
+  }
+  return null;
 }
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
-  // The ws README's advice for throughput: no permessage-deflate (it costs
-  // CPU and memory and would distort a benchmark), no client tracking beyond
-  // what shutdown needs.
+  // The ws README's advice for throughput: no permessage-deflate unless
+  // --deflate (it costs CPU and memory: a --deflate run measures that), no
+  // client tracking beyond what shutdown needs. With --deflate, ws's
+  // defaults (context takeover both ways, 15-bit windows, messages of
+  // 1 KiB and more compressed: the threshold ws documents).
+  const tlsSrv = opts.tlsCert ? tlsServer(opts) : null;
   const wss = new WebSocketServer({
-    host: opts.host,
-    port: opts.port,
+    ...(tlsSrv ? { server: tlsSrv } : { host: opts.host, port: opts.port, backlog: 4096 }),
     maxPayload: opts.maxMessage,
-    perMessageDeflate: false,
+    perMessageDeflate: opts.deflate,
     clientTracking: true,
-    backlog: 4096,
   });
 
   wss.on('connection', (ws, req) => {
@@ -76,18 +102,27 @@ function main() {
     process.exit(1);
   });
 
-  wss.on('listening', () => {
+  const ready = () => {
     const addr = wss.address();
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    process.stdout.write(`READY ws://${host}:${addr.port}/\n`);
-  });
+    process.stdout.write(`READY ${tlsSrv ? 'wss' : 'ws'}://${host}:${addr.port}/\n`);
+  };
+  if (tlsSrv) {
+    tlsSrv.on('error', (err) => {
+      process.stderr.write(`node-ws: ${err.message}\n`);
+      process.exit(1);
+    });
+    tlsSrv.listen({ host: opts.host, port: opts.port, backlog: 4096 }, ready);
+  } else {
+    wss.on('listening', ready);
+  }
 
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     for (const ws of wss.clients) ws.close(1001, 'server shutting down');
-    wss.close(() => process.exit(0));
+    wss.close(() => (tlsSrv ? tlsSrv.close(() => process.exit(0)) : process.exit(0)));
     // Peers that never answer our close must not hold the exit hostage.
     setTimeout(() => {
       for (const ws of wss.clients) ws.terminate();

@@ -56,11 +56,49 @@ static void test_url_forms(void **state)
 	assert_int_equal(parse(&o, err, "--url ws://[::1]:9001"), 0);
 	assert_string_equal(o.host, "::1");
 	assert_string_equal(o.path, "/");
-	assert_int_equal(parse(&o, err, "--url wss://127.0.0.1/"), -EINVAL);
+	assert_false(o.tls);
+	/* wss://: TLS, port 443 by default, the name kept for SNI. */
+	assert_int_equal(parse(&o, err, "--url wss://localhost/"), 0);
+	assert_true(o.tls);
+	assert_int_equal(o.port, 443);
+	assert_string_equal(o.host, "127.0.0.1");
+	assert_string_equal(o.server_name, "localhost");
+	assert_int_equal(parse(&o, err, "--url http://127.0.0.1/"), -EINVAL);
 	assert_non_null(strstr(err, "--url"));
-	assert_int_equal(parse(&o, err, "--url ws://example.com/"), -EINVAL);
-	assert_non_null(strstr(err, "numeric"));
+	assert_int_equal(parse(&o, err, "--url ws://no-such-host.invalid/"), -EINVAL);
+	assert_non_null(strstr(err, "resolve"));
 	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:0/"), -EINVAL);
+}
+
+static void test_tls_and_deflate(void **state)
+{
+	struct load_options o;
+	char err[512];
+
+	assert_int_equal(parse(&o, err, "--url wss://127.0.0.1:1/ --insecure"), 0);
+	assert_true(o.insecure);
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --insecure"), -EINVAL);
+	assert_string_equal(err, "--insecure applies only to wss:// URLs");
+	assert_int_equal(parse(&o, err, "--url wss://127.0.0.1:1/ --ca /nonexistent.pem"), -EINVAL);
+	assert_non_null(strstr(err, "--ca: cannot read '/nonexistent.pem'"));
+	assert_int_equal(parse(&o, err, "--url wss://127.0.0.1:1/ --ca /dev/null --insecure"),
+	                 -EINVAL);
+	assert_int_equal(parse(&o, err,
+	                       "--url ws://127.0.0.1:1/ --deflate --deflate-window 10 "
+	                       "--deflate-server-no-context-takeover --payload text"),
+	                 0);
+	assert_true(o.deflate);
+	assert_int_equal(o.deflate_offer.window_bits, 10);
+	assert_true(o.deflate_offer.server_no_context_takeover);
+	assert_false(o.deflate_offer.client_no_context_takeover);
+	assert_int_equal(o.payload, PAYLOAD_TEXT);
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --deflate --deflate-window 8"),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "--deflate-window: must be 9..15"));
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --deflate-window 12"), -EINVAL);
+	assert_non_null(strstr(err, "need --deflate"));
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --payload lorem"), -EINVAL);
+	assert_non_null(strstr(err, "--payload"));
 }
 
 static void test_errors_name_the_flag(void **state)
@@ -153,6 +191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_whole_command_line),
 		cmocka_unit_test(test_url_forms),
+		cmocka_unit_test(test_tls_and_deflate),
 		cmocka_unit_test(test_errors_name_the_flag),
 		cmocka_unit_test(test_shared_ranges),
 		cmocka_unit_test(test_warmup_extends_sending),

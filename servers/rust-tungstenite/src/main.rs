@@ -66,6 +66,17 @@ fn parse_args() -> Options {
                 opts.host = value().filter(|h| !h.is_empty()).unwrap_or_else(|| usage("--host needs a value"))
             }
             "--max-message-size" => opts.max_message = parse_int(&name, value(), 1, 1 << 30) as usize,
+            // No TLS or compression crates are in the pinned Cargo.lock, and
+            // none can be fetched here (servers/README.md): refuse clearly
+            // rather than serve something else than was asked for.
+            "--tls-cert" | "--tls-key" => usage(
+                "--tls-cert/--tls-key: this server has no TLS (no TLS crate in its pinned Cargo.lock); \
+                 use c-lws, go-gorilla, node-ws or dotnet-kestrel for wss://",
+            ),
+            "--deflate" => usage(
+                "--deflate: this server has no permessage-deflate (tokio-tungstenite's is not in its \
+                 pinned Cargo.lock); use c-lws, go-gorilla, node-ws or dotnet-kestrel",
+            ),
             "--help" | "-h" => {
                 println!("{USAGE}");
                 exit(0);

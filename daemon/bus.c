@@ -13,6 +13,7 @@
 
 #include "access.h"
 #include "bus.h"
+#include "clock.h"
 #include "compare.h"
 #include "config.h"
 #include "fdlimit.h"
@@ -312,7 +313,11 @@ static int read_override(sd_bus_message *msg, struct scenario_config *s, char *a
 	switch (contents[0]) {
 	case 's':
 		r = sd_bus_message_read(msg, "s", &str);
-		if (r >= 0)
+		/* Not in the settings table: a list (agents.h). */
+		if (r >= 0 && strcmp(key, "agents") == 0) {
+			agent_list_free(&s->agents);
+			r = agent_list_parse(&s->agents, str, err, sizeof(err));
+		} else if (r >= 0)
 			r = scenario_set_string(s, key, str, err, sizeof(err));
 		if (r >= 0)
 			snprintf(applied + strlen(applied), applied_len - strlen(applied),
@@ -644,6 +649,96 @@ static int method_cancel_compare(sd_bus_message *msg, void *userdata, sd_bus_err
 	return sd_bus_reply_method_return(msg, "");
 }
 
+/* Clock(): our CLOCK_REALTIME, for a coordinator measuring the offset. */
+static int method_clock(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	return sd_bus_reply_method_return(msg, "x", (int64_t)wall_ns());
+}
+
+/* StartPart's server: the coordinator's, by URL, neither started nor
+ * sampled here. */
+static int part_server(const char *url, struct server_config **ret, sd_bus_error *error)
+{
+	struct server_config *s;
+
+	if (strncmp(url, "ws://", 5) != 0 && strncmp(url, "wss://", 6) != 0)
+		return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT,
+		                         "url: must start with ws:// or wss://, got \"%s\"", url);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->kind = SERVER_URL;
+	s->name = strdup("coordinator");
+	s->language = strdup("remote");
+	s->url = strdup(url);
+	if (!s->name || !s->language || !s->url) {
+		free(s->name);
+		free(s->language);
+		free(s->url);
+		free(s);
+		return -ENOMEM;
+	}
+	*ret = s;
+	return 0;
+}
+
+/*
+ * StartPart(a{sv} settings, s url, x start_at): this daemon as an agent of
+ * a distributed run (remote-load.h): a run of the given settings against
+ * @url whose wsbench-load starts at @start_at (CLOCK_REALTIME ns, ours).
+ * Checked like StartRun; refused while anything else runs or waits, since
+ * the coordinator's instant would be missed.
+ */
+static int method_start_part(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	struct scenario_config s;
+	struct server_config *server = NULL;
+	struct caller caller = { 0 };
+	char applied[1024] = "", err[256];
+	const char *url;
+	int64_t start_at;
+	struct run *run;
+	int r;
+
+	scenario_init(&s);
+	s.name = strdup("part");
+	if (!s.name)
+		return -ENOMEM;
+	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+	while (r >= 0 && (r = read_override(msg, &s, applied, sizeof(applied), error)) > 0)
+		;
+	if (r >= 0)
+		r = sd_bus_message_exit_container(msg);
+	if (r >= 0)
+		r = sd_bus_message_read(msg, "sx", &url, &start_at);
+	if (r >= 0 && scenario_check(&s, err, sizeof(err)) < 0)
+		r = sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "settings: %s", err);
+	if (r >= 0 && scenario_check_fd_limit(&s, fd_limit_inherited(), err, sizeof(err)) < 0)
+		r = sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "part: %s", err);
+	/* A part never spreads again: no agents of agents. */
+	if (r >= 0 && s.agents.n)
+		r = sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT,
+		                      "settings: agents: a part runs here, on no other agent");
+	s.agents.local = true;
+	if (r >= 0)
+		r = check_access(msg, &caller, error);
+	if (r >= 0 && (m->stopping || m->active || manager_queued(m)))
+		r = sd_bus_error_setf(error, WSBENCH_ERROR_BUSY,
+		                      "This agent is busy (%s): a part must start at the "
+		                      "coordinator's instant",
+		                      m->active ? m->active->id : "shutting down or runs queued");
+	if (r >= 0)
+		r = part_server(url, &server, error);
+	if (r >= 0)
+		r = manager_add_part(m, server, &s, applied, start_at, caller.uid, caller.name, &run);
+	scenario_free(&s);
+	caller_done(&caller);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(msg, "so", run->id, run_path(run).s);
+}
+
 static int method_cancel_run(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct manager *m = userdata;
@@ -829,6 +924,12 @@ static const sd_bus_vtable manager_vtable[] = {
 	                        method_get_compare, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("CancelCompare", SD_BUS_ARGS("s", id), SD_BUS_NO_RESULT,
 	                        method_cancel_compare, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Clock", SD_BUS_NO_ARGS, SD_BUS_RESULT("x", realtime_ns),
+	                        method_clock, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("StartPart",
+	                        SD_BUS_ARGS("a{sv}", settings, "s", url, "x", start_at_ns),
+	                        SD_BUS_RESULT("s", id, "o", run), method_start_part,
+	                        SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_ARGS("RunStarted", SD_BUS_ARGS("s", id, "o", run), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("RunFinished", SD_BUS_ARGS("s", id, "s", state, "s", report), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("CompareFinished", SD_BUS_ARGS("s", id, "s", state), 0),

@@ -218,6 +218,35 @@ static int read_name(struct parse_ctx *ctx, const config_setting_t *v, const cha
 	return 0;
 }
 
+/* A list of agent specs (agents.h), each checked. */
+static void read_agents(struct parse_ctx *ctx, const config_setting_t *v, const char *where,
+                        struct agent_list *l)
+{
+	char err[256];
+
+	if (!config_setting_is_array(v) && !config_setting_is_list(v)) {
+		add_error(ctx, config_setting_source_line(v), where,
+		          "must be a list of strings: [ \"host\", \"user@host*2\" ]");
+		return;
+	}
+	agent_list_free(l);
+	for (int i = 0; i < config_setting_length(v); i++) {
+		const config_setting_t *e = config_setting_get_elem(v, (unsigned)i);
+		const char *spec = config_setting_get_string(e);
+		int r;
+
+		if (!spec) {
+			add_error(ctx, config_setting_source_line(v), where,
+			          "element %d must be a string", i + 1);
+			continue;
+		}
+		r = agent_list_add(l, spec, err, sizeof(err));
+		if (r < 0)
+			add_error(ctx, config_setting_source_line(v), where, "%s",
+			          r == -ENOMEM ? "out of memory" : err);
+	}
+}
+
 /* ---- sections ----------------------------------------------------------- */
 
 static void parse_daemon(struct parse_ctx *ctx, const config_setting_t *g, struct daemon_config *d)
@@ -255,6 +284,17 @@ static void parse_daemon(struct parse_ctx *ctx, const config_setting_t *g, struc
 			read_number(ctx, v, where, 0, 100, &d->noise.freq_change_percent);
 		} else if (strcmp(key, "html_reports") == 0) {
 			read_bool(ctx, v, where, &d->html_reports);
+		} else if (strcmp(key, "agents") == 0) {
+			read_agents(ctx, v, where, &d->agents);
+		} else if (strcmp(key, "max_clock_skew_ms") == 0) {
+			read_uint(ctx, v, where, 1, 60000, &d->max_clock_skew_ms);
+		} else if (strcmp(key, "agent_url_host") == 0) {
+			if (read_string(ctx, v, where, &d->agent_url_host) == 0 &&
+			    (!d->agent_url_host[0] ||
+			     strpbrk(d->agent_url_host, "/ \t?#")))
+				add_error(ctx, config_setting_source_line(v), where,
+				          "must be a host name or address, got \"%s\"",
+				          d->agent_url_host);
 		} else {
 			add_error(ctx, config_setting_source_line(v), where, "unknown setting");
 		}
@@ -401,6 +441,10 @@ static void parse_scenario(struct parse_ctx *ctx, const config_setting_t *g, siz
 			read_string(ctx, v, where, &s->description);
 			continue;
 		}
+		if (strcmp(key, "agents") == 0) {
+			read_agents(ctx, v, where, &s->agents);
+			continue;
+		}
 		/* The settings: scenario.c's table, shared with the overrides. */
 		if (config_setting_type(v) == CONFIG_TYPE_STRING)
 			r = scenario_set_string(s, key, config_setting_get_string(v), err,
@@ -525,6 +569,8 @@ static void config_free(struct wsbench_config *c)
 	free(c->scenarios);
 	free(c->daemon.report_dir);
 	free(c->daemon.default_server);
+	agent_list_free(&c->daemon.agents);
+	free(c->daemon.agent_url_host);
 	free(c->path);
 	free(c);
 }
@@ -585,7 +631,8 @@ int config_load(const char *path, struct wsbench_config **ret, struct config_err
 		.sample_interval_ms = 1000,
 		.max_queued_runs = 16,
 		.noise = { .other_cpu_percent = 25, .steal_percent = 5, .freq_change_percent = 10 },
-		.html_reports = true
+		.html_reports = true,
+		.max_clock_skew_ms = 50,
 	};
 	config_init(&cf);
 	if (!config_read_file(&cf, path)) {
@@ -709,6 +756,18 @@ static void out_quoted(struct buf *b, const char *s)
 	out(b, "\"");
 }
 
+static void out_agents(struct buf *b, const char *indent, const struct agent_list *l)
+{
+	if (!l->n)
+		return;
+	out(b, "%sagents = [ ", indent);
+	for (size_t i = 0; i < l->n; i++) {
+		out(b, "%s", i ? ", " : "");
+		out_quoted(b, l->v[i]);
+	}
+	out(b, " ];%s", indent[0] ? "\n" : " ");
+}
+
 char *config_dump(const struct wsbench_config *c)
 {
 	struct buf b = { 0 };
@@ -724,6 +783,17 @@ char *config_dump(const struct wsbench_config *c)
 	    "  noise_freq_change_percent = %.15g;\n  html_reports = %s;\n};\n",
 	    c->daemon.noise.other_cpu_percent, c->daemon.noise.steal_percent,
 	    c->daemon.noise.freq_change_percent, c->daemon.html_reports ? "true" : "false");
+	/* The distributed-run settings only when used: most labs have one machine. */
+	if (c->daemon.agents.n || c->daemon.agent_url_host) {
+		b.len -= 3; /* reopen the group: "};\n" */
+		out_agents(&b, "  ", &c->daemon.agents);
+		if (c->daemon.agent_url_host) {
+			out(&b, "  agent_url_host = ");
+			out_quoted(&b, c->daemon.agent_url_host);
+			out(&b, ";\n");
+		}
+		out(&b, "  max_clock_skew_ms = %u;\n};\n", c->daemon.max_clock_skew_ms);
+	}
 	out(&b, "servers = (\n");
 	for (size_t i = 0; i < c->n_servers; i++) {
 		const struct server_config *s = &c->servers[i];
@@ -775,6 +845,8 @@ char *config_dump(const struct wsbench_config *c)
 			else
 				out(&b, "%s = \"%s\"; ", v.field->name, v.choice);
 		}
+		if (s->agents.n)
+			out_agents(&b, "", &s->agents);
 		out(&b, "}%s\n", i + 1 < c->n_scenarios ? "," : "");
 	}
 	out(&b, ");\n");

@@ -39,6 +39,13 @@ struct daemon_config {
 	 * noise_steal_percent, noise_freq_change_percent. */
 	struct noise_thresholds noise;
 	bool html_reports; /* an HTML page beside each JSON report */
+	/* Distributed runs (agents.h): the agents of a scenario that names
+	 * none; the clock skew above which a run is refused; the host agents
+	 * reach this machine's servers by (NULL: 127.0.0.1, agents on this
+	 * machine only). */
+	struct agent_list agents;
+	unsigned max_clock_skew_ms;
+	char *agent_url_host;
 };
 
 struct wsbench_config {

@@ -261,9 +261,26 @@ static int make_id(struct manager *m, char **ret)
 }
 
 /* A new queued run, placed in the queue at @at (m->n_runs: at the end). */
+static int queue_run_as(struct manager *m, size_t at, struct wsbench_config *config,
+                        const struct server_config *server, struct server_config *own_server,
+                        int64_t start_at_ns, const struct scenario_config *scenario,
+                        const char *overrides, uid_t owner_uid, const char *owner,
+                        struct run **ret);
+
 static int queue_run(struct manager *m, size_t at, struct wsbench_config *config,
                      const struct server_config *server, const struct scenario_config *scenario,
                      const char *overrides, uid_t owner_uid, const char *owner, struct run **ret)
+{
+	return queue_run_as(m, at, config, server, NULL, 0, scenario, overrides, owner_uid, owner,
+	                    ret);
+}
+
+/* A new queued run, placed at @at; @own_server (or NULL) is taken over. */
+static int queue_run_as(struct manager *m, size_t at, struct wsbench_config *config,
+                        const struct server_config *server, struct server_config *own_server,
+                        int64_t start_at_ns, const struct scenario_config *scenario,
+                        const char *overrides, uid_t owner_uid, const char *owner,
+                        struct run **ret)
 {
 	const struct run_env env = { .event = m->event, .tools = &m->tools };
 	_cleanup_free_ char *id = NULL;
@@ -271,12 +288,16 @@ static int queue_run(struct manager *m, size_t at, struct wsbench_config *config
 	int k;
 
 	grown = realloc(m->runs, (m->n_runs + 1) * sizeof(*grown));
-	if (!grown)
+	if (!grown) {
+		free(own_server);
 		return -ENOMEM;
+	}
 	m->runs = grown;
 	k = make_id(m, &id);
-	if (k < 0)
+	if (k < 0) {
+		free(own_server);
 		return k;
+	}
 	k = run_new(&env,
 	            &(const struct run_request){ .id = id,
 	                                         .config = config,
@@ -284,7 +305,9 @@ static int queue_run(struct manager *m, size_t at, struct wsbench_config *config
 	                                         .scenario = scenario,
 	                                         .overrides = overrides,
 	                                         .owner_uid = owner_uid,
-	                                         .owner = owner },
+	                                         .owner = owner,
+	                                         .start_at_ns = start_at_ns,
+	                                         .own_server = own_server },
 	            &run_ops, m, &r);
 	if (k < 0)
 		return k;
@@ -308,6 +331,23 @@ int manager_add_run(struct manager *m, const struct server_config *server,
 		return k;
 	log_info("run %s queued: scenario %s, server %s%s%s", r->id, r->scenario.name,
 	         r->server->name, r->overrides[0] ? ", overrides " : "", r->overrides);
+	*ret = r;
+	start_next(m);
+	return 0;
+}
+
+int manager_add_part(struct manager *m, struct server_config *server,
+                     const struct scenario_config *scenario, const char *settings,
+                     int64_t start_at_ns, uid_t owner_uid, const char *owner, struct run **ret)
+{
+	struct run *r;
+	int k = queue_run_as(m, m->n_runs, m->config, NULL, server, start_at_ns, scenario,
+	                     settings, owner_uid, owner, &r);
+
+	if (k < 0)
+		return k;
+	log_info("run %s queued: a part of a distributed run for %s, %u clients against %s", r->id,
+	         owner, r->scenario.clients, r->server->url);
 	*ret = r;
 	start_next(m);
 	return 0;

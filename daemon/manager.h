@@ -65,6 +65,17 @@ int manager_add_run(struct manager *m, const struct server_config *server,
                     const struct scenario_config *scenario, const char *overrides, uid_t owner_uid,
                     const char *owner, struct run **ret);
 
+/**
+ * manager_add_part() - queue this daemon's part of a distributed run
+ * (StartPart): @scenario against @server (a URL; the run takes it over,
+ * also on failure), its wsbench-load started at @start_at_ns
+ * (CLOCK_REALTIME). @settings: what the coordinator set, for the report.
+ * Return: 0 with the run in *@ret, or a negative errno.
+ */
+int manager_add_part(struct manager *m, struct server_config *server,
+                     const struct scenario_config *scenario, const char *settings,
+                     int64_t start_at_ns, uid_t owner_uid, const char *owner, struct run **ret);
+
 /* What StartCompare asked for, checked. */
 struct compare_request {
 	const struct scenario_config *scenario;     /* with the overrides applied */

@@ -18,6 +18,7 @@
 #include "machine.h"
 #include "macro.h"
 #include "noise.h"
+#include "remote-load.h"
 #include "report-build.h"
 #include "report-html.h"
 #include "run.h"
@@ -128,6 +129,14 @@ static cJSON *client_config_json(const struct run *r)
 	cJSON *c = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(c, "url", r->url ? r->url : "");
+	if (r->remote) {
+		char agents[2048];
+
+		agent_list_format(r->scenario.agents.n ? &r->scenario.agents
+		                                       : &r->config->daemon.agents,
+		                  agents, sizeof(agents));
+		cJSON_AddStringToObject(c, "agents", agents);
+	}
 	for (size_t i = 0; i < scenario_n_fields; i++) {
 		struct scenario_value v;
 		const char *key;
@@ -284,6 +293,10 @@ char *report_build(const struct run *r)
 	cJSON_AddItemToObject(usage, "client_summary", series_summary(&r->client_samples));
 	cJSON_AddItemToObject(root, "noise", noise_json(r));
 	copy_section(root, r->result, LOAD_RESULT_CLIENT);
+	/* A distributed run: each agent's part, its clock and its own figures
+	 * beside the merged ones (remote-load.h). */
+	if (r->remote)
+		cJSON_AddItemToObject(root, "agents", remote_load_agents_json(r->remote));
 	if (!r->result && r->progress_timeline) {
 		add_partial_result(root, r);
 		cJSON_AddItemToObject(root, LOAD_RESULT_TIMELINE,

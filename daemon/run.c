@@ -25,6 +25,7 @@
 #include "noise.h"
 #include "procstat.h"
 #include "progress.h"
+#include "remote-load.h"
 #include "run.h"
 #include "wsbench-dbus.h"
 
@@ -88,13 +89,17 @@ int run_new(const struct run_env *env, const struct run_request *req, const stru
 {
 	struct run *r = calloc(1, sizeof(*r));
 
-	if (!r)
+	if (!r) {
+		free(req->own_server); /* ours either way */
 		return -ENOMEM;
+	}
 	r->env = *env;
 	r->ops = ops;
 	r->userdata = userdata;
 	r->config = config_ref(req->config);
-	r->server = req->server;
+	r->server = req->own_server ? req->own_server : req->server;
+	r->own_server = req->own_server;
+	r->start_at_ns = req->start_at_ns;
 	r->state = RUN_QUEUED;
 	r->id = strdup(req->id);
 	r->overrides = strdup(req->overrides ? req->overrides : "");
@@ -117,6 +122,8 @@ static void release_resources(struct run *r)
 	r->release_source = sd_event_source_disable_unref(r->release_source);
 	r->server_child = child_free(r->server_child);
 	r->load_child = child_free(r->load_child);
+	r->remote = remote_load_free(r->remote);
+	r->start_timer = sd_event_source_disable_unref(r->start_timer);
 	cJSON_Delete(r->result);
 	r->result = NULL;
 	cJSON_Delete(r->progress_timeline);
@@ -146,6 +153,12 @@ struct run *run_free(struct run *r)
 	free(r->report_path);
 	free(r->compare_id);
 	free(r->noise_reason);
+	if (r->own_server) {
+		free(r->own_server->name);
+		free(r->own_server->language);
+		free(r->own_server->url);
+		free(r->own_server);
+	}
 	free(r);
 	return NULL;
 }
@@ -223,6 +236,7 @@ static void finalize(struct run *r)
 	r->sample_timer = sd_event_source_disable_unref(r->sample_timer);
 	r->ready_timer = sd_event_source_disable_unref(r->ready_timer);
 	r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
+	r->start_timer = sd_event_source_disable_unref(r->start_timer);
 	if (r->failure)
 		final = RUN_FAILED;
 	else if (r->cancel_requested)
@@ -236,10 +250,27 @@ static void finalize(struct run *r)
 	r->ops->finished(r, r->userdata);
 }
 
+/* The load, local or on agents, still going. */
+static bool load_running(const struct run *r)
+{
+	return child_running(r->load_child) || remote_load_running(r->remote);
+}
+
+/* Stops the load; it reports what it measured (a local wsbench-load prints
+ * a partial result on SIGTERM; agents' parts are cancelled and merged). */
+static void stop_load(struct run *r)
+{
+	r->start_timer = sd_event_source_disable_unref(r->start_timer);
+	if (child_running(r->load_child))
+		child_stop(r->load_child, STOP_GRACE_USEC);
+	if (remote_load_running(r->remote))
+		remote_load_cancel(r->remote);
+}
+
 /* Both children gone (or never started): the run is over. */
 static void maybe_finalize(struct run *r)
 {
-	if (child_running(r->load_child) || child_running(r->server_child))
+	if (load_running(r) || child_running(r->server_child))
 		return;
 	finalize(r);
 }
@@ -468,16 +499,11 @@ static void add_scenario_args(char **argv, int *n, const struct scenario_config 
 	}
 }
 
-static void start_load(struct run *r)
+static void spawn_load(struct run *r)
 {
 	char *argv[48] = { 0 };
 	int n = 0, k;
 
-	/* Never against a server we are already stopping. */
-	if (stopping(r))
-		return;
-	r->ready_timer = sd_event_source_disable_unref(r->ready_timer);
-	r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
 	add_arg(argv, &n, "%s", r->env.tools->load);
 	add_arg(argv, &n, "--url=%s", r->url);
 	add_scenario_args(argv, &n, &r->scenario);
@@ -493,6 +519,125 @@ static void start_load(struct run *r)
 	}
 	if (!r->sample_timer)
 		start_sampling(r);
+}
+
+/* ---- the load on agents (remote-load.h) ------------------------------------ */
+
+static void on_remote_progress(const struct remote_progress *p, void *userdata)
+{
+	struct run *r = userdata;
+
+	r->elapsed = p->elapsed;
+	r->progress = p->total > 0 ? MIN(1.0, p->elapsed / p->total) : 0;
+	r->connected = p->connected;
+	r->sent = p->sent;
+	r->received = p->received;
+	r->errors = p->errors;
+	r->rate = p->rate;
+	r->p99_ms = p->p99_ms;
+	if (p->running && r->state == RUN_CONNECTING)
+		set_state(r, RUN_RUNNING);
+	else
+		r->ops->changed(r, r->userdata);
+}
+
+static void on_remote_ended(cJSON *result, const char *failure, void *userdata)
+{
+	struct run *r = userdata;
+
+	cJSON_Delete(r->result);
+	r->result = result;
+	r->load_done = true;
+	if (failure)
+		fail(r, "%s", failure);
+	else if (!result && !r->cancel_requested)
+		fail(r, "the agents' parts left no result");
+	stop_server(r);
+}
+
+static const struct remote_load_ops remote_ops = {
+	.progress = on_remote_progress,
+	.ended = on_remote_ended,
+};
+
+/* The agents of this run: the scenario's (or its override's), else the
+ * daemon's default ones; "local" means none. */
+static const struct agent_list *run_agents(const struct run *r)
+{
+	if (r->scenario.agents.n || r->scenario.agents.local)
+		return &r->scenario.agents;
+	return &r->config->daemon.agents;
+}
+
+/* The URL as agents see it: with daemon.agent_url_host for 127.0.0.1. */
+static char *agent_url(const struct run *r)
+{
+	const char *host = r->config->daemon.agent_url_host, *lo = strstr(r->url, "127.0.0.1");
+	char *url;
+
+	if (!host || !lo || r->server->kind == SERVER_URL)
+		return strdup(r->url);
+	if (asprintf(&url, "%.*s%s%s", (int)(lo - r->url), r->url, host, lo + strlen("127.0.0.1")) <
+	    0)
+		return NULL;
+	return url;
+}
+
+static void start_remote(struct run *r)
+{
+	_cleanup_free_ char *url = agent_url(r);
+	char err[512] = "";
+	int k = url ? remote_load_start(r->env.event,
+	                                &(const struct remote_load_request){
+	                                    .scenario = &r->scenario,
+	                                    .agents = run_agents(r),
+	                                    .url = url,
+	                                    .max_skew_ms = r->config->daemon.max_clock_skew_ms },
+	                                &remote_ops, r, &r->remote, err, sizeof(err))
+	            : -ENOMEM;
+
+	set_state(r, RUN_CONNECTING);
+	if (k < 0) {
+		fail(r, "%s", err[0] ? err : strerror(-k));
+		stop_server(r);
+		return;
+	}
+	if (!r->sample_timer)
+		start_sampling(r);
+}
+
+static int on_start_at(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct run *r = userdata;
+
+	r->start_timer = sd_event_source_disable_unref(r->start_timer);
+	if (!stopping(r))
+		spawn_load(r);
+	return 0;
+}
+
+static void start_load(struct run *r)
+{
+	int64_t now = wall_ns();
+
+	/* Never against a server we are already stopping. */
+	if (stopping(r))
+		return;
+	r->ready_timer = sd_event_source_disable_unref(r->ready_timer);
+	r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
+	if (run_agents(r)->n) {
+		start_remote(r);
+		return;
+	}
+	/* A part of a distributed run: the coordinator chose the instant. */
+	if (r->start_at_ns > now &&
+	    sd_event_add_time(r->env.event, &r->start_timer, CLOCK_REALTIME,
+	                      (uint64_t)(r->start_at_ns / 1000), 0, on_start_at, r) >= 0) {
+		log_info("run %s: part of a distributed run, starts in %.3f s", r->id,
+		         (double)(r->start_at_ns - now) / 1e9);
+		return;
+	}
+	spawn_load(r);
 }
 
 /* ---- the echo server ---------------------------------------------------- */
@@ -538,8 +683,7 @@ static void server_exited(struct child *c, const siginfo_t *si, void *userdata)
 	else if (code != 0 && r->load_done && !r->failure)
 		log_warning("run %s: server %s exited with status %d when stopped", r->id,
 		            r->server->name, code);
-	if (child_running(r->load_child))
-		child_stop(r->load_child, STOP_GRACE_USEC); /* it prints what it measured */
+	stop_load(r);
 	maybe_finalize(r);
 }
 
@@ -670,9 +814,8 @@ int run_cancel(struct run *r)
 		return 0;
 	}
 	begin_stopping(r);
-	if (child_running(r->load_child))
-		child_stop(r->load_child,
-		           STOP_GRACE_USEC); /* SIGTERM: it prints a partial result */
+	if (load_running(r))
+		stop_load(r); /* it reports what it measured, then the server stops */
 	else
 		stop_server(r);
 	return 0;

@@ -22,6 +22,7 @@
 #include "noise.h"
 
 struct child;
+struct remote_load;
 struct run;
 
 enum run_state {
@@ -79,6 +80,11 @@ struct run_request {
 	const char *overrides;                  /* what was overridden, for the report */
 	uid_t owner_uid;
 	const char *owner;
+	/* A part of a distributed run (StartPart): wsbench-load starts at this
+	 * CLOCK_REALTIME instant (0: at once), against @server, which the run
+	 * takes over (freed with it). */
+	int64_t start_at_ns;
+	struct server_config *own_server;
 };
 
 struct resource_sample {
@@ -133,6 +139,13 @@ struct run {
 	sd_event_source *sample_timer, *ready_timer, *probe_timer;
 	sd_event_source *release_source; /* pending release of what an ended run no longer needs */
 	char *report_path;               /* set by the observer once the report is stored */
+
+	/* Distributed runs (remote-load.h): the load on agents instead of a
+	 * local wsbench-load; as an agent, when our part starts. */
+	struct remote_load *remote;
+	int64_t start_at_ns;
+	sd_event_source *start_timer;
+	struct server_config *own_server;
 
 	/* The compare this run is a trial of (see compare.h), or NULL. */
 	char *compare_id;

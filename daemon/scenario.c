@@ -356,6 +356,7 @@ void scenario_free(struct scenario_config *s)
 {
 	free(s->name);
 	free(s->description);
+	agent_list_free(&s->agents);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -364,7 +365,8 @@ int scenario_copy(struct scenario_config *to, const struct scenario_config *from
 	*to = *from;
 	to->name = from->name ? strdup(from->name) : NULL;
 	to->description = from->description ? strdup(from->description) : NULL;
-	if ((from->name && !to->name) || (from->description && !to->description)) {
+	if ((from->name && !to->name) || (from->description && !to->description) ||
+	    agent_list_copy(&to->agents, &from->agents) < 0) {
 		scenario_free(to);
 		return -ENOMEM;
 	}

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "agents.h"
 #include "message.h"
 #include "schedule.h"
 
@@ -40,6 +41,10 @@ struct scenario_config {
 	unsigned message_size;
 	enum message_type message_type;
 	double drain_timeout;
+	/* Load agents (agents.h); none: the load runs on this machine, unless
+	 * the daemon section names default agents. Not in the settings table:
+	 * a list, not a number or a name. */
+	struct agent_list agents;
 	int line; /* where it was declared */
 };
 

@@ -26,7 +26,7 @@ static const char usage[] =
     "Verbs:\n"
     "  list-servers                       servers declared in the configuration\n"
     "  list-scenarios                     scenarios declared in the configuration\n"
-    "  start SCENARIO [--server S] [--set KEY=VALUE]... [--wait]\n"
+    "  start SCENARIO [--server S] [--set KEY=VALUE]... [--agents A,B] [--wait]\n"
     "                                     queue a run; print its id\n"
     "  status [RUN]                       the daemon, or one run\n"
     "  wait RUN                           follow a run until it ends\n"
@@ -66,10 +66,12 @@ enum {
 	OPT_RETRY_NOISY = 1 << 7,
 	OPT_WARMUP = 1 << 8,
 	OPT_MARKDOWN = 1 << 9,
+	OPT_AGENTS = 1 << 10,
 };
 
 /* The options only starting a compare takes. */
-#define OPT_COMPARE_START (OPT_SERVERS | OPT_REPEAT | OPT_RETRY_NOISY | OPT_WARMUP | OPT_SET)
+#define OPT_COMPARE_START                                                                          \
+	(OPT_SERVERS | OPT_REPEAT | OPT_RETRY_NOISY | OPT_WARMUP | OPT_SET | OPT_AGENTS)
 
 static const struct verb {
 	const char *name;
@@ -80,7 +82,7 @@ static const struct verb {
 } verbs[] = {
 	{ "list-servers", "", 0, 0, 0, verb_list_servers },
 	{ "list-scenarios", "", 0, 0, 0, verb_list_scenarios },
-	{ "start", "one SCENARIO", 1, 1, OPT_SERVER | OPT_SET | OPT_WAIT, verb_start },
+	{ "start", "one SCENARIO", 1, 1, OPT_SERVER | OPT_SET | OPT_WAIT | OPT_AGENTS, verb_start },
 	{ "status", "at most one RUN id", 0, 1, 0, verb_status },
 	{ "wait", "one RUN id", 1, 1, 0, verb_wait },
 	{ "cancel", "one RUN or COMPARE id", 1, 1, 0, verb_cancel },
@@ -96,12 +98,14 @@ struct args {
 	const char *bus_where; /* -H's host, --bus-address's address */
 	bool json;
 	unsigned options;            /* the verb options given */
-	const char *option_name[10]; /* how each was spelled, by bit */
+	const char *option_name[11]; /* how each was spelled, by bit */
 	struct ctl ctl;
+	char *agents_arg; /* "agents=..." for --agents, pointed to by a set */
 };
 
 static void args_done(struct args *a)
 {
+	free(a->agents_arg);
 	free(a->ctl.sets);
 }
 
@@ -161,6 +165,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		ARG_RETRY_NOISY,
 		ARG_NO_WARMUP,
 		ARG_MARKDOWN,
+		ARG_AGENTS,
 		ARG_VERSION
 	};
 	static const struct option longopts[] = {
@@ -179,6 +184,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "retry-noisy", no_argument, NULL, ARG_RETRY_NOISY },
 		{ "no-warmup", no_argument, NULL, ARG_NO_WARMUP },
 		{ "markdown", no_argument, NULL, ARG_MARKDOWN },
+		{ "agents", required_argument, NULL, ARG_AGENTS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{},
@@ -245,6 +251,23 @@ static int parse_args(int argc, char **argv, struct args *a)
 			verb_option(a, OPT_WARMUP, "--no-warmup");
 			a->ctl.compare.warmup = 0;
 			break;
+		case ARG_AGENTS: {
+			/* The "agents" override: "lab2,lab3*2", or "local". */
+			char set[4096];
+
+			verb_option(a, OPT_AGENTS, "--agents");
+			if (snprintf(set, sizeof(set), "agents=%s", optarg) >= (int)sizeof(set)) {
+				print_error("--agents: too long");
+				return -EINVAL;
+			}
+			a->agents_arg = strdup(set);
+			if (!a->agents_arg)
+				return -ENOMEM;
+			r = add_set(a, a->agents_arg);
+			if (r < 0)
+				return r == -EINVAL ? r : -ENOMEM;
+			break;
+		}
 		case ARG_MARKDOWN:
 			verb_option(a, OPT_MARKDOWN, "--markdown");
 			a->ctl.markdown = true;

@@ -649,10 +649,19 @@ static int method_cancel_compare(sd_bus_message *msg, void *userdata, sd_bus_err
 	return sd_bus_reply_method_return(msg, "");
 }
 
-/* Clock(): our CLOCK_REALTIME, for a coordinator measuring the offset. */
+/*
+ * Clock(): our CLOCK_REALTIME, for a coordinator measuring the offset.
+ * WSBENCH_TEST_CLOCK_OFFSET_MS shifts the answer, so that the tests can
+ * play an agent whose clock is off (wsbenchd(8), ENVIRONMENT).
+ */
 static int method_clock(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
-	return sd_bus_reply_method_return(msg, "x", (int64_t)wall_ns());
+	const char *shift = getenv("WSBENCH_TEST_CLOCK_OFFSET_MS");
+	int64_t now = wall_ns();
+
+	if (shift)
+		now += (int64_t)(strtod(shift, NULL) * 1e6);
+	return sd_bus_reply_method_return(msg, "x", now);
 }
 
 /* StartPart's server: the coordinator's, by URL, neither started nor
@@ -731,7 +740,8 @@ static int method_start_part(sd_bus_message *msg, void *userdata, sd_bus_error *
 	if (r >= 0)
 		r = part_server(url, &server, error);
 	if (r >= 0)
-		r = manager_add_part(m, server, &s, applied, start_at, caller.uid, caller.name, &run);
+		r = manager_add_part(m, server, &s, applied, start_at, caller.uid, caller.name,
+		                     &run);
 	scenario_free(&s);
 	caller_done(&caller);
 	if (r < 0)
@@ -926,10 +936,9 @@ static const sd_bus_vtable manager_vtable[] = {
 	                        method_cancel_compare, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Clock", SD_BUS_NO_ARGS, SD_BUS_RESULT("x", realtime_ns),
 	                        method_clock, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_ARGS("StartPart",
-	                        SD_BUS_ARGS("a{sv}", settings, "s", url, "x", start_at_ns),
-	                        SD_BUS_RESULT("s", id, "o", run), method_start_part,
-	                        SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS(
+	    "StartPart", SD_BUS_ARGS("a{sv}", settings, "s", url, "x", start_at_ns),
+	    SD_BUS_RESULT("s", id, "o", run), method_start_part, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_ARGS("RunStarted", SD_BUS_ARGS("s", id, "o", run), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("RunFinished", SD_BUS_ARGS("s", id, "s", state, "s", report), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("CompareFinished", SD_BUS_ARGS("s", id, "s", state), 0),

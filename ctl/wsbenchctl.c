@@ -36,7 +36,7 @@ static const char usage[] =
     "                                     the run's report (summary, or --json), or\n"
     "                                     written as a web page or HdrHistogram log\n"
     "  compare SCENARIO [--servers A,B,...] [--repeat N] [--retry-noisy] [--no-warmup]\n"
-    "          [--set KEY=VALUE]... [--markdown] [--html FILE]\n"
+    "          [--set KEY=VALUE]... [--agents A,B] [--markdown] [--html FILE]\n"
     "                                     run SCENARIO on each server (default: all) N\n"
     "                                     times, interleaved; print the comparison\n"
     "  compare RUN|COMPARE... [--markdown] [--html FILE]\n"

@@ -168,7 +168,11 @@ static void write_resource_usage(FILE *out, const cJSON *doc)
 		        jnum(ss, "rss_bytes_max") / 1048576.0);
 	else
 		fprintf(out, "  server: not sampled\n");
-	if (cJSON_IsObject(cs))
+	if (cJSON_IsArray(get(doc, "agents")))
+		fprintf(out, "  client: on %d agents, %.2f CPU-s in all, %.1f us/message\n",
+		        cJSON_GetArraySize(get(doc, "agents")), jnum(cl, "cpu_seconds"),
+		        jnum(cl, "cpu_us_per_message"));
+	else if (cJSON_IsObject(cs))
 		fprintf(out, "  client: CPU mean %.1f%% max %.1f%%, RSS max %.1f MiB\n",
 		        jnum(cs, "cpu_percent_mean"), jnum(cs, "cpu_percent_max"),
 		        jnum(cs, "rss_bytes_max") / 1048576.0);
@@ -195,6 +199,31 @@ static void write_client(FILE *out, const cJSON *doc)
 	fprintf(out, "  %s\n", jstr(cl, "verdict"));
 }
 
+/* A distributed run: each agent's share and its own figures. */
+static void write_agents(FILE *out, const cJSON *doc)
+{
+	const cJSON *agents = get(doc, "agents"), *a;
+
+	if (!cJSON_IsArray(agents))
+		return;
+	fprintf(out, "\nAgents (figures above merged from all of them)\n");
+	cJSON_ArrayForEach(a, agents)
+	{
+		const cJSON *t = get(a, "throughput"), *l = get(get(a, "latency"), "corrected");
+
+		fprintf(out, "  %s: %.0f clients, clock %+.3f ms (round trip %.3f ms), part %s %s",
+		        jstr(a, "agent"), jnum(a, "clients"), jnum(a, "clock_offset_ms"),
+		        jnum(a, "round_trip_ms"), jstr(a, "run"), jstr(a, "state"));
+		if (cJSON_IsObject(t))
+			fprintf(out, ": %.0f msg/s, p99 %.3f ms%s", jnum(t, "receive_rate"),
+			        jnum(l, "p99"),
+			        cJSON_IsTrue(get(get(a, "client"), "client_limited"))
+			            ? ", CLIENT-LIMITED"
+			            : "");
+		fputc('\n', out);
+	}
+}
+
 void report_text_write(FILE *out, const cJSON *doc)
 {
 	bool stored = cJSON_IsObject(get(doc, "metadata"));
@@ -208,4 +237,5 @@ void report_text_write(FILE *out, const cJSON *doc)
 		write_resource_usage(out, doc);
 	else
 		write_client(out, doc);
+	write_agents(out, doc);
 }

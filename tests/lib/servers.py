@@ -112,7 +112,7 @@ class ServerProcess:
                 raise RuntimeError(f"{self.name} exited before READY: {err.strip()}")
             line += ch
         text = line.decode().strip()
-        if not text.startswith("READY ws://"):
+        if not text.startswith(("READY ws://", "READY wss://")):
             self.kill()
             raise RuntimeError(f"{self.name}: unexpected first line {text!r}")
         self.url = text.split(" ", 1)[1]

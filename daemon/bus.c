@@ -85,19 +85,21 @@ static int check_access(sd_bus_message *msg, struct caller *ret, sd_bus_error *e
 	return r;
 }
 
-/* A member may cancel the runs it requested; root and the daemon's user any. */
-static int check_cancel(sd_bus_message *msg, const struct run *run, sd_bus_error *error)
+/* A member may cancel what it requested (a run, a compare: @what and @id);
+ * root and the daemon's user anything. */
+static int check_cancel(sd_bus_message *msg, const char *what, const char *id, uid_t owner_uid,
+                        const char *owner, sd_bus_error *error)
 {
 	struct caller c;
 	int r = check_access(msg, &c, error);
 
 	if (r < 0)
 		return r;
-	if (!access_may_cancel(&c, run->owner_uid))
+	if (!access_may_cancel(&c, owner_uid))
 		r = sd_bus_error_setf(error, WSBENCH_ERROR_ACCESS_DENIED,
-		                      "Run %s was started by %s; only they, root and the "
+		                      "%s %s was started by %s; only they, root and the "
 		                      "daemon's user may cancel it",
-		                      run->id, run->owner);
+		                      what, id, owner);
 	caller_done(&c);
 	return r;
 }
@@ -625,21 +627,12 @@ static int method_get_compare(sd_bus_message *msg, void *userdata, sd_bus_error 
 static int method_cancel_compare(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct manager *m = userdata;
-	struct caller caller;
 	struct compare *c;
 	int r = get_compare(msg, m, &c, error);
 
 	if (r < 0)
 		return r;
-	r = check_access(msg, &caller, error);
-	if (r < 0)
-		return r;
-	if (!access_may_cancel(&caller, c->owner_uid))
-		r = sd_bus_error_setf(error, WSBENCH_ERROR_ACCESS_DENIED,
-		                      "Compare %s was started by %s; only they, root and the "
-		                      "daemon's user may cancel it",
-		                      c->id, c->owner);
-	caller_done(&caller);
+	r = check_cancel(msg, "Compare", c->id, c->owner_uid, c->owner, error);
 	if (r < 0)
 		return r;
 	if (manager_cancel_compare(m, c) == -EALREADY)
@@ -763,7 +756,7 @@ static int method_cancel_run(sd_bus_message *msg, void *userdata, sd_bus_error *
 	if (!run)
 		return sd_bus_error_setf(error, WSBENCH_ERROR_NOT_FOUND,
 		                         "No active or queued run \"%s\"", id);
-	r = check_cancel(msg, run, error);
+	r = check_cancel(msg, "Run", run->id, run->owner_uid, run->owner, error);
 	if (r < 0)
 		return r;
 	if (run_cancel(run) == -EALREADY)
@@ -976,7 +969,7 @@ RUN_GETTER(get_duration, "d", scenario_total_seconds(&r->scenario))
 static int method_run_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct run *run = userdata;
-	int r = check_cancel(msg, run, error);
+	int r = check_cancel(msg, "Run", run->id, run->owner_uid, run->owner, error);
 
 	if (r < 0)
 		return r;

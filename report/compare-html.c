@@ -69,33 +69,6 @@ static void put_label(FILE *out, const cJSON *fig)
 	}
 }
 
-/* The index of the best median of @key among @servers, or -1. */
-static int best_of(const cJSON *servers, const cJSON *fig)
-{
-	bool higher = strcmp(str(fig, "better"), "higher") == 0, tie = false;
-	int best = -1, i = 0, have = 0;
-	double best_v = 0;
-	const cJSON *s;
-
-	cJSON_ArrayForEach(s, servers)
-	{
-		double v = num(figure_of(s, str(fig, "key")), "median");
-
-		if (!isnan(v)) {
-			have++;
-			if (best < 0 || (higher ? v > best_v : v < best_v)) {
-				best = i;
-				best_v = v;
-				tie = false;
-			} else if (v == best_v) {
-				tie = true;
-			}
-		}
-		i++;
-	}
-	return have >= 2 && !tie ? best : -1;
-}
-
 static void figures_table(FILE *out, const cJSON *model)
 {
 	const cJSON *servers = cJSON_GetObjectItem(model, "servers"), *s, *fig;
@@ -114,7 +87,7 @@ static void figures_table(FILE *out, const cJSON *model)
 	fputs("</tr>\n", out);
 	cJSON_ArrayForEach(fig, cJSON_GetObjectItem(model, "figures"))
 	{
-		int best = best_of(servers, fig), i = 0;
+		int best = compare_model_best(model, fig), i = 0;
 
 		fputs("<tr><th scope=\"row\">", out);
 		put_label(out, fig);

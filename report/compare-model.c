@@ -488,3 +488,31 @@ bool compare_model_complete(const cJSON *model)
 	}
 	return true;
 }
+
+int compare_model_best(const cJSON *model, const cJSON *figure)
+{
+	const cJSON *better = cJSON_GetObjectItem(figure, "better");
+	const char *key = cJSON_GetStringValue(cJSON_GetObjectItem(figure, "key"));
+	bool higher = cJSON_IsString(better) && strcmp(better->valuestring, "higher") == 0;
+	bool tie = false;
+	int best = -1, have = 0;
+	double best_v = 0;
+
+	if (!key)
+		return -1;
+	for (int i = 0; i < cJSON_GetArraySize(cJSON_GetObjectItem(model, "servers")); i++) {
+		double v = compare_model_median(model, (unsigned)i, key);
+
+		if (isnan(v))
+			continue;
+		have++;
+		if (best < 0 || (higher ? v > best_v : v < best_v)) {
+			best = i;
+			best_v = v;
+			tie = false;
+		} else if (v == best_v) {
+			tie = true;
+		}
+	}
+	return have >= 2 && !tie ? best : -1;
+}

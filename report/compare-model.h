@@ -72,6 +72,10 @@ int compare_model_value(const struct cJSON *report, const char *key, double *ret
 /* The median of figure @key of arm @arm in @model, or NAN. */
 double compare_model_median(const struct cJSON *model, unsigned arm, const char *key);
 
+/* The arm with the best median of @figure (an entry of the model's
+ * "figures"), or -1 when fewer than two arms have one or the best ties. */
+int compare_model_best(const struct cJSON *model, const struct cJSON *figure);
+
 /* Whether every arm has a counted trial and no trial failed or was cancelled. */
 bool compare_model_complete(const struct cJSON *model);
 

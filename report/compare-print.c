@@ -62,35 +62,6 @@ static _printf_(4, 5) void set(struct table *t, unsigned row, unsigned col, cons
 	t->cols = MAX(t->cols, col + 1);
 }
 
-/* Which server has the best median of figure @key, or -1 (fewer than two
- * servers have it, or they tie). */
-static int best_of(const cJSON *servers, const char *key, bool higher)
-{
-	const cJSON *s;
-	int best = -1, i = 0, have = 0;
-	double best_v = 0;
-	bool tie = false;
-
-	cJSON_ArrayForEach(s, servers)
-	{
-		double v =
-		    num(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "figures"), key), "median");
-
-		if (!isnan(v)) {
-			have++;
-			if (best < 0 || (higher ? v > best_v : v < best_v)) {
-				best = i;
-				best_v = v;
-				tie = false;
-			} else if (v == best_v) {
-				tie = true;
-			}
-		}
-		i++;
-	}
-	return have >= 2 && !tie ? best : -1;
-}
-
 static void figure_label(const cJSON *fig, char *buf, size_t len)
 {
 	if (str(fig, "unit")[0])
@@ -146,7 +117,7 @@ static void build_figures(struct table *t, const cJSON *model)
 	cJSON_ArrayForEach(fig, cJSON_GetObjectItem(model, "figures"))
 	{
 		const char *key = str(fig, "key");
-		int best = best_of(servers, key, strcmp(str(fig, "better"), "higher") == 0);
+		int best = compare_model_best(model, fig);
 
 		if (row >= MAX_ROWS - 2)
 			break;

@@ -83,6 +83,11 @@ static int read_props(sd_bus_message *m, cJSON *obj)
 
 			r = sd_bus_message_read(m, "d", &d);
 			cJSON_AddNumberToObject(obj, key, d);
+		} else if (strcmp(contents, "b") == 0) {
+			int b;
+
+			r = sd_bus_message_read(m, "b", &b);
+			cJSON_AddBoolToObject(obj, key, b);
 		} else if (strcmp(contents, "u") == 0) {
 			uint32_t u;
 

@@ -135,6 +135,11 @@ static int append_sv_uint(sd_bus_message *m, const char *key, unsigned value)
 	return sd_bus_message_append(m, "{sv}", key, "u", value);
 }
 
+static int append_sv_bool(sd_bus_message *m, const char *key, bool value)
+{
+	return sd_bus_message_append(m, "{sv}", key, "b", (int)value);
+}
+
 static int append_sv_strv(sd_bus_message *m, const char *key, char **strv)
 {
 	int r = sd_bus_message_open_container(m, 'e', "sv");
@@ -191,6 +196,17 @@ static int append_server(sd_bus_message *reply, const struct server_config *s)
 		r = append_sv_uint(reply, "threads", s->threads);
 	if (r >= 0 && s->kind == SERVER_COMMAND)
 		r = append_sv_strv(reply, "command", s->command);
+	if (r >= 0) {
+		char *caps[SERVER_N_CAPS + 1] = { 0 };
+		size_t n = 0;
+
+		for (unsigned c = 0; c < SERVER_N_CAPS; c++)
+			if (s->caps & (1u << c))
+				caps[n++] = (char *)server_cap_to_string(c);
+		r = append_sv_strv(reply, "capabilities", caps);
+	}
+	if (r >= 0)
+		r = append_sv_bool(reply, "tls_configured", s->tls.cert != NULL);
 	if (r >= 0)
 		r = close_named_entry(reply);
 	return r;
@@ -228,6 +244,8 @@ static int append_scenario(sd_bus_message *reply, const struct scenario_config *
 			r = append_sv_uint(reply, v.field->name, v.u);
 		else if (v.field->type == SCENARIO_DOUBLE)
 			r = append_sv_double(reply, v.field->name, v.d);
+		else if (v.field->type == SCENARIO_BOOL)
+			r = append_sv_bool(reply, v.field->name, v.b);
 		else
 			r = append_sv_string(reply, v.field->name, v.choice);
 	}
@@ -325,6 +343,17 @@ static int read_override(sd_bus_message *msg, struct scenario_config *s, char *a
 			snprintf(applied + strlen(applied), applied_len - strlen(applied),
 			         "%s%s=%s", applied[0] ? " " : "", key, str);
 		break;
+	case 'b': {
+		int b;
+
+		r = sd_bus_message_read(msg, "b", &b);
+		if (r >= 0)
+			r = scenario_set_bool(s, key, b, err, sizeof(err));
+		if (r >= 0)
+			snprintf(applied + strlen(applied), applied_len - strlen(applied),
+			         "%s%s=%s", applied[0] ? " " : "", key, b ? "true" : "false");
+		break;
+	}
 	case 'd': {
 		double d;
 
@@ -432,6 +461,17 @@ static int find_server(struct manager *m, const char *name, const struct server_
 	return 0;
 }
 
+/* Whether @server can serve @s (tls, deflate: server_check_scenario()). */
+static int check_server(const struct server_config *server, const struct scenario_config *s,
+                        sd_bus_error *error)
+{
+	char err[512];
+
+	if (server_check_scenario(server, s, err, sizeof(err)) < 0)
+		return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "%s", err);
+	return 0;
+}
+
 /* Whether a new request may be queued: the caller's access, shutdown, and
  * daemon.max_queued_runs (a compare is one request, however many runs). */
 static int check_queue(sd_bus_message *msg, struct manager *m, struct caller *caller,
@@ -471,6 +511,8 @@ static int method_start_run(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	if (r < 0)
 		return r;
 	r = read_scenario(msg, m, scenario_name, &s, applied, sizeof(applied), error);
+	if (r >= 0)
+		r = check_server(server, &s, error);
 	if (r >= 0)
 		r = check_queue(msg, m, &caller, error);
 	if (r >= 0)
@@ -581,6 +623,8 @@ static int method_start_compare(sd_bus_message *msg, void *userdata, sd_bus_erro
 		r = read_compare_servers(msg, m, servers, &req.n_arms, error);
 	if (r >= 0)
 		r = read_scenario(msg, m, scenario_name, &s, applied, sizeof(applied), error);
+	for (unsigned i = 0; r >= 0 && i < req.n_arms; i++)
+		r = check_server(servers[i], &s, error);
 	if (r >= 0)
 		r = read_compare_options(msg, &req, error);
 	if (r >= 0)

@@ -6,10 +6,14 @@
  */
 #include <errno.h>
 #include <libconfig.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "macro.h"
@@ -23,8 +27,10 @@ void config_errors_clear(struct config_errors *e)
 	for (size_t i = 0; i < e->n; i++)
 		free(e->lines[i]);
 	free(e->lines);
-	e->lines = NULL;
-	e->n = 0;
+	for (size_t i = 0; i < e->n_warnings; i++)
+		free(e->warnings[i]);
+	free(e->warnings);
+	*e = (struct config_errors){ 0 };
 }
 
 char *config_errors_join(const struct config_errors *e)
@@ -49,24 +55,44 @@ struct parse_ctx {
 	struct config_errors *errors;
 };
 
+static void add_line(char ***lines, size_t *n, const char *path, int line, const char *setting,
+                     const char *msg)
+{
+	char *full, **grown;
+
+	if (asprintf(&full, "%s:%d: %s: %s", path, line, setting, msg) < 0)
+		return;
+	grown = realloc(*lines, (*n + 1) * sizeof(*grown));
+	if (!grown) {
+		free(full);
+		return;
+	}
+	*lines = grown;
+	grown[(*n)++] = full;
+}
+
 _printf_(4, 5) static void add_error(struct parse_ctx *ctx, int line, const char *setting,
                                      const char *fmt, ...)
 {
-	char msg[512], *full, **grown;
+	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (asprintf(&full, "%s:%d: %s: %s", ctx->path, line, setting, msg) < 0)
-		return;
-	grown = realloc(ctx->errors->lines, (ctx->errors->n + 1) * sizeof(*grown));
-	if (!grown) {
-		free(full);
-		return;
-	}
-	ctx->errors->lines = grown;
-	grown[ctx->errors->n++] = full;
+	add_line(&ctx->errors->lines, &ctx->errors->n, ctx->path, line, setting, msg);
+}
+
+_printf_(4, 5) static void add_warning(struct parse_ctx *ctx, int line, const char *setting,
+                                       const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	add_line(&ctx->errors->warnings, &ctx->errors->n_warnings, ctx->path, line, setting, msg);
 }
 
 /* ---- generic setting readers ------------------------------------------- */
@@ -290,8 +316,7 @@ static void parse_daemon(struct parse_ctx *ctx, const config_setting_t *g, struc
 			read_uint(ctx, v, where, 1, 60000, &d->max_clock_skew_ms);
 		} else if (strcmp(key, "agent_url_host") == 0) {
 			if (read_string(ctx, v, where, &d->agent_url_host) == 0 &&
-			    (!d->agent_url_host[0] ||
-			     strpbrk(d->agent_url_host, "/ \t?#")))
+			    (!d->agent_url_host[0] || strpbrk(d->agent_url_host, "/ \t?#")))
 				add_error(ctx, config_setting_source_line(v), where,
 				          "must be a host name or address, got \"%s\"",
 				          d->agent_url_host);
@@ -336,11 +361,204 @@ static int parse_command(struct parse_ctx *ctx, const config_setting_t *v, const
 	return 0;
 }
 
+/* ---- TLS and capabilities ---------------------------------------------- */
+
+static const char *const cap_names[SERVER_N_CAPS] = {
+	[SERVER_CAP_TLS] = "tls",
+	[SERVER_CAP_DEFLATE] = "deflate",
+};
+
+const char *server_cap_to_string(enum server_cap c)
+{
+	return c < SERVER_N_CAPS ? cap_names[c] : "unknown";
+}
+
+/* capabilities = [ "tls", "deflate" ]: replaces the kind's default. */
+static void parse_capabilities(struct parse_ctx *ctx, const config_setting_t *v, const char *where,
+                               unsigned *caps)
+{
+	if (!config_setting_is_array(v) && !config_setting_is_list(v)) {
+		add_error(ctx, config_setting_source_line(v), where,
+		          "must be a list of strings: [ \"tls\", \"deflate\" ]");
+		return;
+	}
+	*caps = 0;
+	for (int i = 0; i < config_setting_length(v); i++) {
+		const char *name =
+		    config_setting_get_string(config_setting_get_elem(v, (unsigned)i));
+		unsigned c;
+
+		for (c = 0; name && c < SERVER_N_CAPS; c++)
+			if (strcmp(name, cap_names[c]) == 0)
+				break;
+		if (!name || c == SERVER_N_CAPS)
+			add_error(ctx, config_setting_source_line(v), where,
+			          "element %d must be \"tls\" or \"deflate\", got %s%s%s", i + 1,
+			          name ? "\"" : "", name ? name : "a non-string", name ? "\"" : "");
+		else
+			*caps |= 1u << c;
+	}
+}
+
+static void parse_tls(struct parse_ctx *ctx, const config_setting_t *g, const char *where,
+                      struct server_tls *t)
+{
+	char key_where[160];
+
+	t->line = config_setting_source_line(g);
+	if (!config_setting_is_group(g)) {
+		add_error(ctx, t->line, where,
+		          "must be a group { cert = \"/path\"; key = \"/path\"; }");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *v = config_setting_get_elem(g, (unsigned)i);
+		const char *key = config_setting_name(v);
+		char **slot = strcmp(key, "cert") == 0  ? &t->cert
+		              : strcmp(key, "key") == 0 ? &t->key
+		              : strcmp(key, "ca") == 0  ? &t->ca
+		                                        : NULL;
+
+		snprintf(key_where, sizeof(key_where), "%s.%s", where, key);
+		if (!slot)
+			add_error(ctx, config_setting_source_line(v), key_where,
+			          "unknown setting (cert, key, ca)");
+		else if (read_string(ctx, v, key_where, slot) == 0 && (*slot)[0] != '/')
+			add_error(ctx, config_setting_source_line(v), key_where,
+			          "must be an absolute path, got \"%s\"", *slot);
+	}
+}
+
+/* The first OpenSSL error, for a message. */
+static const char *ssl_error(void)
+{
+	static char buf[256];
+	unsigned long e = ERR_get_error();
+
+	ERR_clear_error();
+	if (!e)
+		return "no PEM data found";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	return buf;
+}
+
+/* A PEM certificate from @path, or NULL with an error added. */
+static X509 *read_cert(struct parse_ctx *ctx, int line, const char *where, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	X509 *x;
+
+	if (!f) {
+		add_error(ctx, line, where, "cannot read \"%s\": %m", path);
+		return NULL;
+	}
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!x)
+		add_error(ctx, line, where, "\"%s\" holds no PEM certificate (%s)", path,
+		          ssl_error());
+	return x;
+}
+
+/*
+ * The files of a server's tls group: readable, PEM, the key the one of the
+ * certificate. The key is wsbenchd's secret (the server it starts runs as
+ * its user): one others may read is a warning.
+ */
+static void check_tls_files(struct parse_ctx *ctx, const struct server_tls *t, const char *where)
+{
+	char w[160];
+	X509 *cert = NULL, *ca;
+	EVP_PKEY *key = NULL;
+	struct stat st;
+	FILE *f;
+
+	if (t->cert) {
+		snprintf(w, sizeof(w), "%s.cert", where);
+		cert = read_cert(ctx, t->line, w, t->cert);
+	}
+	if (t->ca) {
+		snprintf(w, sizeof(w), "%s.ca", where);
+		ca = read_cert(ctx, t->line, w, t->ca);
+		X509_free(ca);
+	}
+	if (t->key) {
+		snprintf(w, sizeof(w), "%s.key", where);
+		f = fopen(t->key, "re");
+		if (!f) {
+			add_error(ctx, t->line, w, "cannot read \"%s\": %m", t->key);
+		} else {
+			if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH))
+				add_warning(ctx, t->line, w,
+				            "\"%s\" is readable by every user (mode %04o): a "
+				            "private key should be readable by wsbenchd only "
+				            "(chmod 600)",
+				            t->key, (unsigned)(st.st_mode & 07777));
+			key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+			fclose(f);
+			if (!key)
+				add_error(ctx, t->line, w, "\"%s\" holds no PEM private key (%s)",
+				          t->key, ssl_error());
+		}
+	}
+	if (cert && key && X509_check_private_key(cert, key) != 1) {
+		ERR_clear_error();
+		snprintf(w, sizeof(w), "%s.key", where);
+		add_error(ctx, t->line, w,
+		          "\"%s\" is not the private key of the certificate \"%s\"", t->key,
+		          t->cert);
+	}
+	X509_free(cert);
+	EVP_PKEY_free(key);
+}
+
+/*
+ * A server's capabilities, by default what its kind can do (wsbench-echo:
+ * both; a command: none unless declared; a url: tls when it is wss://),
+ * and its tls group against them and its kind.
+ */
+static void check_server_tls(struct parse_ctx *ctx, struct server_config *s, size_t index,
+                             bool have_caps, const config_setting_t *caps_setting)
+{
+	bool wss = s->kind == SERVER_URL && s->url && strncmp(s->url, "wss://", 6) == 0;
+	char where[64];
+
+	snprintf(where, sizeof(where), "servers.[%zu].capabilities", index);
+	if (!have_caps)
+		s->caps = s->kind == SERVER_BUILTIN
+		              ? (1u << SERVER_CAP_TLS) | (1u << SERVER_CAP_DEFLATE)
+		          : wss ? 1u << SERVER_CAP_TLS
+		                : 0;
+	else if (s->kind == SERVER_URL && !wss != !(s->caps & (1u << SERVER_CAP_TLS)))
+		add_error(ctx, config_setting_source_line(caps_setting), where,
+		          "a url server has \"tls\" exactly when its url is wss://");
+	snprintf(where, sizeof(where), "servers.[%zu].tls", index);
+	if (!s->tls.line)
+		return;
+	if (!(s->caps & (1u << SERVER_CAP_TLS))) {
+		add_error(ctx, s->tls.line, where,
+		          "server \"%s\" does not have the tls capability (%s)",
+		          s->name ? s->name : "?",
+		          s->kind == SERVER_COMMAND ? "declare it: capabilities = [ \"tls\" ]"
+		          : s->kind == SERVER_URL   ? "its url is not wss://"
+		                                    : "capabilities leaves it out");
+		return;
+	}
+	if (s->kind == SERVER_URL && (s->tls.cert || s->tls.key))
+		add_error(ctx, s->tls.line, where,
+		          "a url server takes only ca (we do not start it: cert and key are its "
+		          "own)");
+	else if (s->kind != SERVER_URL && (!s->tls.cert || !s->tls.key))
+		add_error(ctx, s->tls.line, where, "needs both cert and key");
+	check_tls_files(ctx, &s->tls, where);
+}
+
 static void parse_server(struct parse_ctx *ctx, const config_setting_t *g, size_t index,
                          struct server_config *s)
 {
 	char where[128];
-	bool builtin = false, have_port = false;
+	bool builtin = false, have_port = false, have_caps = false;
+	const config_setting_t *caps_setting = NULL;
 	int kinds = 0;
 
 	*s = (struct server_config){ .threads = 1,
@@ -372,9 +590,11 @@ static void parse_server(struct parse_ctx *ctx, const config_setting_t *g, size_
 		} else if (strcmp(key, "url") == 0) {
 			if (read_string(ctx, v, where, &s->url) == 0) {
 				kinds++;
-				if (strncmp(s->url, "ws://", 5) != 0)
+				if (strncmp(s->url, "ws://", 5) != 0 &&
+				    strncmp(s->url, "wss://", 6) != 0)
 					add_error(ctx, config_setting_source_line(v), where,
-					          "must be a ws:// URL, got \"%s\"", s->url);
+					          "must be a ws:// or wss:// URL, got \"%s\"",
+					          s->url);
 			}
 		} else if (strcmp(key, "port") == 0) {
 			have_port = true; /* a bad value is reported here, once */
@@ -387,6 +607,12 @@ static void parse_server(struct parse_ctx *ctx, const config_setting_t *g, size_
 				          "must be 0.1..600 seconds");
 			else
 				s->ready_timeout = number_of(v);
+		} else if (strcmp(key, "tls") == 0) {
+			parse_tls(ctx, v, where, &s->tls);
+		} else if (strcmp(key, "capabilities") == 0) {
+			have_caps = true;
+			caps_setting = v;
+			parse_capabilities(ctx, v, where, &s->caps);
 		} else {
 			add_error(ctx, config_setting_source_line(v), where, "unknown setting");
 		}
@@ -412,6 +638,7 @@ static void parse_server(struct parse_ctx *ctx, const config_setting_t *g, size_
 	}
 	if (!s->language)
 		s->language = strdup(s->kind == SERVER_BUILTIN ? "c" : "unknown");
+	check_server_tls(ctx, s, index, have_caps, caps_setting);
 }
 
 static void parse_scenario(struct parse_ctx *ctx, const config_setting_t *g, size_t index,
@@ -446,7 +673,9 @@ static void parse_scenario(struct parse_ctx *ctx, const config_setting_t *g, siz
 			continue;
 		}
 		/* The settings: scenario.c's table, shared with the overrides. */
-		if (config_setting_type(v) == CONFIG_TYPE_STRING)
+		if (config_setting_type(v) == CONFIG_TYPE_BOOL)
+			r = scenario_set_bool(s, key, config_setting_get_bool(v), err, sizeof(err));
+		else if (config_setting_type(v) == CONFIG_TYPE_STRING)
 			r = scenario_set_string(s, key, config_setting_get_string(v), err,
 			                        sizeof(err));
 		else if (is_number(v))
@@ -455,7 +684,7 @@ static void parse_scenario(struct parse_ctx *ctx, const config_setting_t *g, siz
 			                        sizeof(err));
 		else {
 			r = scenario_find_field(key) ? -EINVAL : -ENOENT;
-			snprintf(err, sizeof(err), "must be a number or a string");
+			snprintf(err, sizeof(err), "must be a number, a string or true/false");
 		}
 		if (r == -ENOENT)
 			add_error(ctx, config_setting_source_line(v), where, "unknown setting");
@@ -559,6 +788,9 @@ static void config_free(struct wsbench_config *c)
 		free(s->name);
 		free(s->language);
 		free(s->url);
+		free(s->tls.cert);
+		free(s->tls.key);
+		free(s->tls.ca);
 		for (char **a = s->command; a && *a; a++)
 			free(*a);
 		free(s->command);
@@ -819,6 +1051,24 @@ char *config_dump(const struct wsbench_config *c)
 		}
 		if (s->kind != SERVER_URL)
 			out(&b, "ready_timeout = %g; ", s->ready_timeout);
+		out(&b, "capabilities = [");
+		for (unsigned k = 0, n = 0; k < SERVER_N_CAPS; k++)
+			if (s->caps & (1u << k))
+				out(&b, "%s\"%s\"", n++ ? ", " : " ", cap_names[k]);
+		out(&b, "%s]; ", s->caps ? " " : "");
+		if (s->tls.line) {
+			static const char *const names[] = { "cert", "key", "ca" };
+			const char *vals[] = { s->tls.cert, s->tls.key, s->tls.ca };
+
+			out(&b, "tls = { ");
+			for (size_t k = 0; k < ELEMENTSOF(names); k++)
+				if (vals[k]) {
+					out(&b, "%s = ", names[k]);
+					out_quoted(&b, vals[k]);
+					out(&b, "; ");
+				}
+			out(&b, "}; ");
+		}
 		out(&b, "}%s\n", i + 1 < c->n_servers ? "," : "");
 	}
 	out(&b, ");\nscenarios = (\n");
@@ -842,6 +1092,8 @@ char *config_dump(const struct wsbench_config *c)
 				out(&b, "%s = %u; ", v.field->name, v.u);
 			else if (v.field->type == SCENARIO_DOUBLE)
 				out(&b, "%s = %g; ", v.field->name, v.d);
+			else if (v.field->type == SCENARIO_BOOL)
+				out(&b, "%s = %s; ", v.field->name, v.choice);
 			else
 				out(&b, "%s = \"%s\"; ", v.field->name, v.choice);
 		}
@@ -851,4 +1103,41 @@ char *config_dump(const struct wsbench_config *c)
 	}
 	out(&b, ");\n");
 	return b.p;
+}
+
+/* ---- what a run needs of its server ------------------------------------ */
+
+int server_check_scenario(const struct server_config *s, const struct scenario_config *sc,
+                          char *err, size_t errlen)
+{
+	bool wss = s->kind == SERVER_URL && strncmp(s->url, "wss://", 6) == 0;
+
+	if (sc->tls && !(s->caps & (1u << SERVER_CAP_TLS))) {
+		snprintf(err, errlen,
+		         "server %s does not have the tls capability: scenario %s has tls = true "
+		         "(wsbenchctl list-servers shows what each server can do)",
+		         s->name, sc->name ? sc->name : "?");
+		return -EOPNOTSUPP;
+	}
+	if (sc->tls && s->kind != SERVER_URL && !s->tls.cert) {
+		snprintf(err, errlen,
+		         "server %s has the tls capability but no certificate: give it "
+		         "tls = { cert = \"...\"; key = \"...\"; } in the configuration",
+		         s->name);
+		return -EOPNOTSUPP;
+	}
+	if (!sc->tls && wss) {
+		snprintf(err, errlen,
+		         "server %s is reached over wss:// (%s): scenario %s needs tls = true",
+		         s->name, s->url, sc->name ? sc->name : "?");
+		return -EOPNOTSUPP;
+	}
+	if (sc->deflate && !(s->caps & (1u << SERVER_CAP_DEFLATE))) {
+		snprintf(err, errlen,
+		         "server %s does not have the deflate capability: scenario %s has "
+		         "deflate = true (wsbenchctl list-servers shows what each server can do)",
+		         s->name, sc->name ? sc->name : "?");
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }

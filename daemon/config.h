@@ -17,6 +17,18 @@
 
 enum server_kind { SERVER_BUILTIN, SERVER_COMMAND, SERVER_URL };
 
+/* What a server can do besides plain ws:// echoes; bit (1 << cap) of caps. */
+enum server_cap { SERVER_CAP_TLS, SERVER_CAP_DEFLATE, SERVER_N_CAPS };
+
+/* tls = { cert = "..."; key = "..."; ca = "..."; }: a server we start gets
+ * --tls-cert/--tls-key for a scenario with tls = true; wsbench-load
+ * verifies it with --ca (ca, or else cert: a self-signed certificate).
+ * A url server takes ca only. */
+struct server_tls {
+	char *cert, *key, *ca;
+	int line;
+};
+
 struct server_config {
 	char *name;
 	char *language;
@@ -26,6 +38,8 @@ struct server_config {
 	unsigned port;
 	unsigned threads; /* builtin only */
 	double ready_timeout;
+	unsigned caps; /* enum server_cap bits */
+	struct server_tls tls;
 	int line;
 };
 
@@ -58,10 +72,14 @@ struct wsbench_config {
 	size_t n_scenarios;
 };
 
-/* Error lines collected while loading: "FILE:LINE: SETTING: problem". */
+/* Error lines collected while loading: "FILE:LINE: SETTING: problem";
+ * warnings the same way (the configuration is valid with them: a key file
+ * others may read). */
 struct config_errors {
 	char **lines;
 	size_t n;
+	char **warnings;
+	size_t n_warnings;
 };
 
 void config_errors_clear(struct config_errors *e);
@@ -87,3 +105,13 @@ const struct scenario_config *config_find_scenario(const struct wsbench_config *
 char *config_dump(const struct wsbench_config *c);
 
 const char *server_kind_to_string(enum server_kind k);
+const char *server_cap_to_string(enum server_cap c);
+
+/**
+ * server_check_scenario() - whether @s can serve a run of @sc: a tls or
+ * deflate scenario needs the capability, and a tls run of a server we start
+ * its certificate and key; a wss:// url server cannot serve a plain run.
+ * Return: 0, or -EOPNOTSUPP with @err naming the server and the capability.
+ */
+int server_check_scenario(const struct server_config *s, const struct scenario_config *sc,
+                          char *err, size_t errlen);

@@ -120,8 +120,11 @@ static int check_config(const struct options *o)
 	struct config_errors errors = { 0 };
 	struct wsbench_config *c;
 	char *dump;
+	int r = config_load(o->config, &c, &errors);
 
-	if (config_load(o->config, &c, &errors) < 0) {
+	for (size_t i = 0; i < errors.n_warnings; i++)
+		fprintf(stderr, "warning: %s\n", errors.warnings[i]);
+	if (r < 0) {
 		for (size_t i = 0; i < errors.n; i++)
 			fprintf(stderr, "%s\n", errors.lines[i]);
 		fprintf(stderr, "wsbenchd: %s: %zu error%s, configuration not valid\n", o->config,
@@ -138,6 +141,7 @@ static int check_config(const struct options *o)
 		       c->n_servers, c->n_scenarios);
 	}
 	config_unref(c);
+	config_errors_clear(&errors);
 	return 0;
 }
 

@@ -78,6 +78,10 @@ int manager_reload(struct manager *m, char **error)
 
 	manager_notify(m, "RELOADING=1", "Reloading configuration");
 	r = config_load(m->config_path, &c, &errors);
+	for (size_t i = 0; i < errors.n_warnings; i++)
+		log_warning("%s", errors.warnings[i]);
+	if (r >= 0)
+		config_errors_clear(&errors); /* warnings only */
 	if (r < 0) {
 		*error = errors.n ? config_errors_join(&errors) : strdup(strerror(-r));
 		for (size_t i = 0; i < errors.n; i++)

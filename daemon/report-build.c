@@ -148,6 +148,8 @@ static cJSON *client_config_json(const struct run *r)
 			cJSON_AddNumberToObject(c, key, v.u);
 		else if (v.field->type == SCENARIO_DOUBLE)
 			cJSON_AddNumberToObject(c, key, v.d);
+		else if (v.field->type == SCENARIO_BOOL)
+			cJSON_AddBoolToObject(c, key, v.b);
 		else
 			cJSON_AddStringToObject(c, key, v.choice);
 	}

@@ -490,7 +490,12 @@ static void add_scenario_args(char **argv, int *n, const struct scenario_config 
 		if (!scenario_get(s, i, &v))
 			continue;
 		opt = v.field->load_option;
-		if (v.field->type == SCENARIO_UINT)
+		if (!opt)
+			continue;
+		if (v.field->type == SCENARIO_BOOL) {
+			if (v.b)
+				add_arg(argv, n, "--%s", opt);
+		} else if (v.field->type == SCENARIO_UINT)
 			add_arg(argv, n, "--%s=%u", opt, v.u);
 		else if (v.field->type == SCENARIO_DOUBLE)
 			add_arg(argv, n, "--%s=%.15g", opt, v.d);
@@ -507,6 +512,11 @@ static void spawn_load(struct run *r)
 	add_arg(argv, &n, "%s", r->env.tools->load);
 	add_arg(argv, &n, "--url=%s", r->url);
 	add_scenario_args(argv, &n, &r->scenario);
+	/* Verified against the server's CA, or its own certificate (a
+	 * self-signed one); a url server without ca: the system's trust store. */
+	if (r->scenario.tls && (r->server->tls.ca || r->server->tls.cert))
+		add_arg(argv, &n, "--ca=%s",
+		        r->server->tls.ca ? r->server->tls.ca : r->server->tls.cert);
 	add_arg(argv, &n, "--format=jsonl");
 	set_state(r, RUN_CONNECTING);
 	k = child_start(r->env.event, "wsbench-load", argv, &load_ops, r, &r->load_child);
@@ -764,10 +774,21 @@ static int start_server(struct run *r)
 		add_arg(argv, &n, "--port=%u", s->port);
 		add_arg(argv, &n, "--threads=%u", s->threads);
 	} else {
-		for (char **a = s->command; *a && n < 63; a++)
+		for (char **a = s->command; *a && n < 58; a++)
 			if ((argv[n] = expand(*a, r)))
 				n++;
 	}
+	/* The same flags for wsbench-echo and every reference server
+	 * (servers/README.md), only for a run that needs them: a plain run
+	 * measures the server without TLS or compression. */
+	if (r->scenario.tls) {
+		add_arg(argv, &n, "--tls-cert");
+		add_arg(argv, &n, "%s", s->tls.cert);
+		add_arg(argv, &n, "--tls-key");
+		add_arg(argv, &n, "%s", s->tls.key);
+	}
+	if (r->scenario.deflate)
+		add_arg(argv, &n, "--deflate");
 	k = child_start(r->env.event, s->name, argv, &server_ops, r, &r->server_child);
 	if (k < 0)
 		fail(r, "cannot start server %s (%s): %s", s->name, argv[0] ? argv[0] : "?",
@@ -796,7 +817,9 @@ void run_start(struct run *r)
 		start_load(r);
 		return;
 	}
-	if (asprintf(&r->url, "ws://127.0.0.1:%u/", r->server->port) < 0 || start_server(r) < 0) {
+	if (asprintf(&r->url, "%s://127.0.0.1:%u/", r->scenario.tls ? "wss" : "ws",
+	             r->server->port) < 0 ||
+	    start_server(r) < 0) {
 		if (!r->failure)
 			fail(r, "out of memory");
 		maybe_finalize(r);

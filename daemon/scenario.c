@@ -18,6 +18,7 @@
 /* Choices are stored through an unsigned: the enums must be one. */
 _Static_assert(sizeof(enum load_pattern) == sizeof(unsigned), "enum load_pattern size");
 _Static_assert(sizeof(enum message_type) == sizeof(unsigned), "enum message_type size");
+_Static_assert(sizeof(enum message_payload) == sizeof(unsigned), "enum message_payload size");
 
 static const char *pattern_name(unsigned v)
 {
@@ -27,6 +28,11 @@ static const char *pattern_name(unsigned v)
 static const char *type_name(unsigned v)
 {
 	return message_type_to_string((enum message_type)v);
+}
+
+static const char *payload_name(unsigned v)
+{
+	return message_payload_to_string((enum message_payload)v);
 }
 
 static bool is_burst(const struct scenario_config *s)
@@ -154,6 +160,32 @@ const struct scenario_field scenario_fields[] = {
 	  .report_key = "drain_timeout_s",
 	  .load_option = "drain-timeout",
 	  .offset = AT(drain_timeout) },
+	{ .name = "payload",
+	  .doc = "message filler: random bytes, pseudo-English text or zeros (how well "
+	         "permessage-deflate compresses it)",
+	  .type = SCENARIO_CHOICE,
+	  .def = PAYLOAD_RANDOM,
+	  .choice_name = payload_name,
+	  .n_choices = PAYLOAD_ZEROS + 1,
+	  .report_key = "payload",
+	  .load_option = "payload",
+	  .offset = AT(payload) },
+	/* Not an option: wss:// in the URL, and --ca from the server's tls
+	 * settings (run.c). The server must have the tls capability. */
+	{ .name = "tls",
+	  .doc = "over TLS (wss://), the certificate verified",
+	  .type = SCENARIO_BOOL,
+	  .def = false,
+	  .report_key = "tls",
+	  .offset = AT(tls) },
+	{ .name = "deflate",
+	  .doc = "offer permessage-deflate (RFC 7692); the server must have the deflate "
+	         "capability",
+	  .type = SCENARIO_BOOL,
+	  .def = false,
+	  .report_key = "deflate",
+	  .load_option = "deflate",
+	  .offset = AT(deflate) },
 };
 
 const size_t scenario_n_fields = ELEMENTSOF(scenario_fields);
@@ -193,6 +225,10 @@ bool scenario_get(const struct scenario_config *s, size_t i, struct scenario_val
 	case SCENARIO_CHOICE:
 		ret->choice = f->choice_name(*(const unsigned *)cslot(s, f));
 		break;
+	case SCENARIO_BOOL:
+		ret->b = *(const bool *)cslot(s, f);
+		ret->choice = ret->b ? "true" : "false";
+		break;
 	}
 	return true;
 }
@@ -205,6 +241,8 @@ void scenario_init(struct scenario_config *s)
 
 		if (f->type == SCENARIO_DOUBLE)
 			*(double *)slot(s, f) = f->def;
+		else if (f->type == SCENARIO_BOOL)
+			*(bool *)slot(s, f) = f->def != 0;
 		else
 			*(unsigned *)slot(s, f) = (unsigned)f->def;
 	}
@@ -219,6 +257,10 @@ int scenario_set_number(struct scenario_config *s, const char *key, double value
 		return -ENOENT;
 	if (f->type == SCENARIO_CHOICE) {
 		snprintf(err, errlen, "must be a string");
+		return -EINVAL;
+	}
+	if (f->type == SCENARIO_BOOL) {
+		snprintf(err, errlen, "must be true or false, got %.15g", value);
 		return -EINVAL;
 	}
 	/* The range first: only a finite value within it may be converted to
@@ -246,6 +288,15 @@ int scenario_set_string(struct scenario_config *s, const char *key, const char *
 
 	if (!f)
 		return -ENOENT;
+	/* --set tls=true comes as a string. */
+	if (f->type == SCENARIO_BOOL) {
+		if (strcmp(value, "true") && strcmp(value, "false")) {
+			snprintf(err, errlen, "must be true or false, got \"%s\"", value);
+			return -EINVAL;
+		}
+		*(bool *)slot(s, f) = strcmp(value, "true") == 0;
+		return 0;
+	}
 	if (f->type != SCENARIO_CHOICE) {
 		snprintf(err, errlen, "must be a number, got \"%s\"", value);
 		return -EINVAL;
@@ -261,6 +312,23 @@ int scenario_set_string(struct scenario_config *s, const char *key, const char *
 	if (n < errlen)
 		snprintf(err + n, errlen - n, ", got \"%s\"", value);
 	return -EINVAL;
+}
+
+int scenario_set_bool(struct scenario_config *s, const char *key, bool value, char *err,
+                      size_t errlen)
+{
+	const struct scenario_field *f = scenario_find_field(key);
+
+	if (!f)
+		return -ENOENT;
+	if (f->type != SCENARIO_BOOL) {
+		snprintf(err, errlen, "must be a %s, got %s",
+		         f->type == SCENARIO_CHOICE ? "string" : "number",
+		         value ? "true" : "false");
+		return -EINVAL;
+	}
+	*(bool *)slot(s, f) = value;
+	return 0;
 }
 
 void scenario_names(char *buf, size_t len)

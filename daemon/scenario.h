@@ -41,6 +41,9 @@ struct scenario_config {
 	unsigned message_size;
 	enum message_type message_type;
 	double drain_timeout;
+	enum message_payload payload; /* wsbench-load --payload */
+	bool tls;                     /* wss://, verified (config.h: server_tls) */
+	bool deflate;                 /* offer permessage-deflate (RFC 7692) */
 	/* Load agents (agents.h); none: the load runs on this machine, unless
 	 * the daemon section names default agents. Not in the settings table:
 	 * a list, not a number or a name. */
@@ -52,6 +55,7 @@ enum scenario_type {
 	SCENARIO_UINT,   /* unsigned, whole numbers only */
 	SCENARIO_DOUBLE, /* double */
 	SCENARIO_CHOICE, /* an enum, set and shown by name */
+	SCENARIO_BOOL,   /* bool: true or false ("true"/"false" as a string) */
 };
 
 struct scenario_field {
@@ -63,9 +67,11 @@ struct scenario_field {
 	/* SCENARIO_CHOICE: the names of the values 0..n_choices - 1 */
 	const char *(*choice_name)(unsigned value);
 	unsigned n_choices;
-	const char *report_key;  /* in the report's clientConfig */
-	const char *load_option; /* wsbench-load's option, without "--" */
-	size_t offset;           /* in struct scenario_config */
+	const char *report_key; /* in the report's clientConfig */
+	/* wsbench-load's option, without "--"; a SCENARIO_BOOL's is a flag
+	 * given when true. NULL: not an option (tls: the URL's scheme). */
+	const char *load_option;
+	size_t offset; /* in struct scenario_config */
 	/* Whether it means anything for @s (NULL: always); a setting that does
 	 * not is left out of the dump, the bus, the report and the command line. */
 	bool (*applies)(const struct scenario_config *s);
@@ -82,7 +88,8 @@ struct scenario_value {
 	const struct scenario_field *field;
 	unsigned u;         /* SCENARIO_UINT */
 	double d;           /* SCENARIO_DOUBLE */
-	const char *choice; /* SCENARIO_CHOICE: the value's name */
+	const char *choice; /* SCENARIO_CHOICE: the value's name; SCENARIO_BOOL: "true"/"false" */
+	bool b;             /* SCENARIO_BOOL */
 };
 
 /**
@@ -103,9 +110,13 @@ void scenario_init(struct scenario_config *s);
 int scenario_set_number(struct scenario_config *s, const char *key, double value, bool integral,
                         char *err, size_t errlen);
 
-/* The same from a string (a choice's name). */
+/* The same from a string (a choice's name, or "true"/"false"). */
 int scenario_set_string(struct scenario_config *s, const char *key, const char *value, char *err,
                         size_t errlen);
+
+/* The same from a boolean (a SCENARIO_BOOL setting). */
+int scenario_set_bool(struct scenario_config *s, const char *key, bool value, char *err,
+                      size_t errlen);
 
 /* The settings' names, comma-separated, for "unknown setting" messages. */
 void scenario_names(char *buf, size_t len);

@@ -99,7 +99,8 @@ static void test_dump(void **state)
 	assert_non_null(strstr(dump,
 	                       "{ name = \"x\"; clients = 4; ramp_up = 0; pattern = \"fixed\"; "
 	                       "rate = 2.5; duration = 30; warmup = 0; message_size = 64; "
-	                       "message_type = \"text\"; drain_timeout = 5; }"));
+	                       "message_type = \"text\"; drain_timeout = 5; payload = \"random\"; "
+	                       "tls = false; deflate = false; }"));
 	free(dump);
 	config_unref(c);
 }

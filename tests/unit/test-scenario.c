@@ -28,7 +28,7 @@ static void test_table(void **state)
 	struct scenario_config s;
 
 	scenario_init(&s);
-	assert_int_equal(scenario_n_fields, 12);
+	assert_int_equal(scenario_n_fields, 15);
 	for (size_t i = 0; i < scenario_n_fields; i++) {
 		const struct scenario_field *f = &scenario_fields[i];
 		struct scenario_value v;
@@ -37,14 +37,16 @@ static void test_table(void **state)
 		assert_non_null(f->doc);
 		for (size_t j = 0; j < i; j++) {
 			assert_string_not_equal(f->report_key, scenario_fields[j].report_key);
-			assert_string_not_equal(f->load_option, scenario_fields[j].load_option);
+			if (f->load_option && scenario_fields[j].load_option)
+				assert_string_not_equal(f->load_option,
+				                        scenario_fields[j].load_option);
 		}
 		if (f->type == SCENARIO_CHOICE) {
 			assert_true(f->n_choices >= 2);
 			assert_true(f->def < f->n_choices);
 			for (unsigned c = 0; c < f->n_choices; c++)
 				assert_string_not_equal(f->choice_name(c), "unknown");
-		} else if (strcmp(f->name, "rate_end") != 0) {
+		} else if (f->type != SCENARIO_BOOL && strcmp(f->name, "rate_end") != 0) {
 			assert_true(f->min <= f->def && f->def <= f->max);
 		}
 		if (scenario_get(&s, i, &v)) {
@@ -96,13 +98,45 @@ static void test_set_and_get(void **state)
 	assert_true(v.d == 5);
 }
 
+/* tls and deflate: booleans, from the file (true), the bus (b) or --set ("true"). */
+static void test_bool_settings(void **state)
+{
+	struct scenario_config s;
+	struct scenario_value v;
+	char err[256];
+
+	scenario_init(&s);
+	assert_false(s.tls);
+	assert_int_equal(s.payload, PAYLOAD_RANDOM);
+	assert_int_equal(scenario_set_bool(&s, "tls", true, err, sizeof(err)), 0);
+	assert_true(s.tls);
+	assert_int_equal(scenario_set_string(&s, "deflate", "true", err, sizeof(err)), 0);
+	assert_true(s.deflate);
+	assert_int_equal(scenario_set_string(&s, "deflate", "yes", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "must be true or false, got \"yes\"");
+	assert_int_equal(scenario_set_number(&s, "tls", 1, true, err, sizeof(err)), -EINVAL);
+	assert_int_equal(scenario_set_bool(&s, "clients", true, err, sizeof(err)), -EINVAL);
+	assert_int_equal(scenario_set_bool(&s, "speed", true, err, sizeof(err)), -ENOENT);
+	assert_int_equal(scenario_set_string(&s, "payload", "text", err, sizeof(err)), 0);
+	assert_int_equal(s.payload, PAYLOAD_TEXT);
+	for (size_t i = 0; i < scenario_n_fields; i++)
+		if (strcmp(scenario_fields[i].name, "tls") == 0) {
+			assert_true(scenario_get(&s, i, &v));
+			assert_true(v.b);
+			assert_string_equal(v.choice, "true");
+			assert_null(v.field->load_option);
+		}
+	scenario_free(&s);
+}
+
 static void test_names(void **state)
 {
 	char names[256];
 
 	scenario_names(names, sizeof(names));
 	assert_string_equal(names, "clients, ramp_up, pattern, rate, rate_end, burst, interval, "
-	                           "duration, warmup, message_size, message_type, drain_timeout");
+	                           "duration, warmup, message_size, message_type, drain_timeout, "
+	                           "payload, tls, deflate");
 }
 
 static void test_rules(void **state)
@@ -257,6 +291,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_set_and_get),
+		cmocka_unit_test(test_bool_settings),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_message_size_bound),

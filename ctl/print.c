@@ -75,17 +75,25 @@ void print_servers(const cJSON *list)
 		print_json(list);
 		return;
 	}
-	printf("%-20s %-10s %-8s %s\n", "NAME", "LANGUAGE", "KIND", "WHERE");
+	printf("%-20s %-10s %-8s %-12s %s\n", "NAME", "LANGUAGE", "KIND", "CAPABILITIES", "WHERE");
 	cJSON_ArrayForEach(s, list)
 	{
-		char where[256];
+		char where[256], caps[64] = "";
+		const cJSON *c;
 
 		if (strcmp(jstr(s, "kind"), "url") == 0)
 			snprintf(where, sizeof(where), "%s", jstr(s, "url"));
 		else
 			snprintf(where, sizeof(where), "127.0.0.1:%.0f", jnum(s, "port"));
-		printf("%-20s %-10s %-8s %s\n", jstr(s, "name"), jstr(s, "language"),
-		       jstr(s, "kind"), where);
+		cJSON_ArrayForEach(c, cJSON_GetObjectItem(s, "capabilities"))
+		{
+			size_t n = strlen(caps);
+
+			snprintf(caps + n, sizeof(caps) - n, "%s%s", n ? "," : "",
+			         cJSON_GetStringValue(c) ?: "?");
+		}
+		printf("%-20s %-10s %-8s %-12s %s\n", jstr(s, "name"), jstr(s, "language"),
+		       jstr(s, "kind"), caps[0] ? caps : "-", where);
 	}
 }
 

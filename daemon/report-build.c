@@ -295,6 +295,10 @@ char *report_build(const struct run *r)
 	cJSON_AddItemToObject(usage, "client_summary", series_summary(&r->client_samples));
 	cJSON_AddItemToObject(root, "noise", noise_json(r));
 	copy_section(root, r->result, LOAD_RESULT_CLIENT);
+	/* A wss:// run's TLS (version, cipher, verification, handshakes) and
+	 * what the server accepted of permessage-deflate, when there were any. */
+	copy_section(root, r->result, "tls");
+	copy_section(root, r->result, "deflate");
 	/* A distributed run: each agent's part, its clock and its own figures
 	 * beside the merged ones (remote-load.h). */
 	if (r->remote)

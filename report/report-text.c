@@ -117,6 +117,44 @@ static void write_measurements(FILE *out, const cJSON *doc)
 		        jnum(msg, "mismatched"), jnum(err, "error_rate") * 100);
 }
 
+/* wss:// (wsbench-load's "tls") and permessage-deflate ("deflate"), when
+ * the run used them: what was negotiated and what it cost on the wire. */
+static void write_tls_deflate(FILE *out, const cJSON *doc)
+{
+	const cJSON *tls = get(doc, "tls"), *hs = get(tls, "handshake_ms"),
+	            *d = get(doc, "deflate"), *tp = get(doc, "throughput");
+
+	if (cJSON_IsObject(tls))
+		fprintf(out,
+		        "\nTLS\n  %s, %s, verification: %s; %.0f handshakes (%.0f resumed, %.0f "
+		        "failed), handshake p50 %.3f ms p99 %.3f ms\n",
+		        jstr(tls, "version"), jstr(tls, "cipher"), jstr(tls, "verify"),
+		        jnum(tls, "handshakes"), jnum(tls, "resumed"), jnum(tls, "failed"),
+		        jnum(hs, "p50"), jnum(hs, "p99"));
+	if (cJSON_IsObject(d)) {
+		fprintf(out, "\nDeflate\n");
+		if (cJSON_IsTrue(get(d, "accepted")))
+			fprintf(
+			    out,
+			    "  accepted on %.0f connections: window bits client %.0f server %.0f, "
+			    "no context takeover client %s server %s; %.0f errors\n",
+			    jnum(d, "connections"), jnum(d, "client_max_window_bits"),
+			    jnum(d, "server_max_window_bits"),
+			    cJSON_IsTrue(get(d, "client_no_context_takeover")) ? "yes" : "no",
+			    cJSON_IsTrue(get(d, "server_no_context_takeover")) ? "yes" : "no",
+			    jnum(d, "errors"));
+		else
+			fprintf(out, "  offered, not accepted by the server\n");
+	}
+	if ((cJSON_IsObject(tls) || cJSON_IsObject(d)) &&
+	    cJSON_IsNumber(get(tp, "wire_bytes_per_message_sent")))
+		fprintf(out,
+		        "  bytes per message: payload %.0f, on the wire %.1f sent, %.1f received\n",
+		        jnum(tp, "payload_bytes_per_message"),
+		        jnum(tp, "wire_bytes_per_message_sent"),
+		        jnum(tp, "wire_bytes_per_message_received"));
+}
+
 /* How quiet the machine was (reports from before it have no "noise"). */
 static void write_noise(FILE *out, const cJSON *doc)
 {
@@ -233,6 +271,7 @@ void report_text_write(FILE *out, const cJSON *doc)
 	else
 		write_load_head(out, doc);
 	write_measurements(out, doc);
+	write_tls_deflate(out, doc);
 	if (stored)
 		write_resource_usage(out, doc);
 	else

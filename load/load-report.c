@@ -210,12 +210,48 @@ static cJSON *client_json(const struct load_result *r)
 	cJSON_AddNumberToObject(c, "send_lag_p99_ms",
 	                        ms(histogram_percentile(&r->stats.send_lag, 99)));
 	cJSON_AddNumberToObject(c, "send_lag_max_ms", ms(r->stats.send_lag.max));
+	/* The send lag by cause: only the first is the client's. */
+	cJSON_AddNumberToObject(c, "own_lag_p99_ms",
+	                        ms(histogram_percentile(&r->stats.lag_own, 99)));
+	cJSON_AddNumberToObject(c, "wakeup_lag_p99_ms",
+	                        ms(histogram_percentile(&r->stats.lag_wakeup, 99)));
+	cJSON_AddNumberToObject(c, "backpressure_lag_p99_ms",
+	                        ms(histogram_percentile(&r->stats.lag_backpressure, 99)));
+	cJSON_AddNumberToObject(c, "backpressure_sends", (double)r->stats.backpressure_sends);
+	cJSON_AddBoolToObject(c, "machine_delayed", r->machine_delayed);
 	cJSON_AddNumberToObject(c, "cpu_us_per_message",
 	                        r->stats.received ? r->cpu_seconds * 1e6 / (double)r->stats.received
 	                                          : 0);
 	cJSON_AddBoolToObject(c, "client_limited", r->client_limited);
 	cJSON_AddStringToObject(c, "verdict", r->verdict);
 	return c;
+}
+
+/*
+ * The "ramp" section: how fast connections were set up against the
+ * configured rate (clients / ramp-up; all at once when the ramp-up is 0),
+ * and how late the first attempts started against their timetable.
+ */
+static cJSON *ramp_json(const struct load_result *r)
+{
+	const struct load_stats *s = &r->stats;
+	cJSON *j = cJSON_CreateObject();
+	double span = s->last_established_ns > r->epoch_ns
+	                  ? (double)(s->last_established_ns - r->epoch_ns) / 1e9
+	                  : 0;
+
+	cJSON_AddNumberToObject(j, "clients", r->opts->clients);
+	cJSON_AddNumberToObject(j, "ramp_up_s", r->opts->ramp_up);
+	if (r->opts->ramp_up > 0)
+		cJSON_AddNumberToObject(j, "configured_per_s", r->opts->clients / r->opts->ramp_up);
+	else
+		cJSON_AddNullToObject(j, "configured_per_s");
+	cJSON_AddNumberToObject(j, "established", (double)s->conn_established);
+	cJSON_AddNumberToObject(j, "last_established_s", span);
+	cJSON_AddNumberToObject(j, "achieved_per_s",
+	                        span > 0 ? (double)s->conn_established / span : 0);
+	cJSON_AddItemToObject(j, "attempt_lag_ms", latency_json(&s->connect_lag));
+	return j;
 }
 
 /* The "tls" section: what was agreed, how often, and how long the
@@ -315,10 +351,14 @@ static cJSON *result_json(const struct load_result *r)
 	cJSON_AddItemToObject(lat, "corrected", latency_json(&r->stats.corrected));
 	cJSON_AddItemToObject(lat, "uncorrected", latency_json(&r->stats.uncorrected));
 	cJSON_AddNumberToObject(lat, "uncorrected_missing", (double)r->stats.uncorrected_missing);
-	/* Connection set-up, each step on its own. */
+	/* Connection set-up, each step on its own: connect() to TCP
+	 * established (read at most a tick late), the TLS handshake, the
+	 * upgrade request to its 101 (timed by the kernel's receive stamp). */
+	cJSON_AddItemToObject(lat, "tcp_connect", latency_json(&r->stats.tcp_connect));
 	cJSON_AddItemToObject(lat, "upgrade", latency_json(&r->stats.upgrade));
 	if (r->opts->tls)
 		cJSON_AddItemToObject(lat, "tls_handshake", latency_json(&r->stats.tls_handshake));
+	cJSON_AddItemToObject(root, "ramp", ramp_json(r));
 	cJSON_AddItemToObject(root, LOAD_RESULT_ERRORS, errors_json(r));
 	if (r->opts->tls)
 		cJSON_AddItemToObject(root, "tls", tls_json(r));

@@ -28,6 +28,7 @@ struct load_result {
 	int64_t start_wall_ns, end_wall_ns;
 	double elapsed;
 	double measured_seconds; /* the measured sending window */
+	int64_t epoch_ns;        /* connections started (CLOCK_MONOTONIC) */
 	unsigned threads;
 	struct load_stats stats;
 
@@ -47,8 +48,9 @@ struct load_result {
 	struct ws_deflate_params pmd;
 	bool pmd_seen;
 
-	bool client_limited;
-	char verdict[256];
+	bool client_limited;  /* its own work made it late, or a thread saturated */
+	bool machine_delayed; /* it slept past send times: timers, other processes */
+	char verdict[512];
 	bool interrupted;
 };
 

@@ -155,30 +155,53 @@ static void tick(struct run_ctx *ctx, int64_t now, bool show)
 		print_progress(ctx, s, &p, now);
 }
 
+/*
+ * Whether the client was the limit. Send lag has three causes (see
+ * record_lag() in load-worker.c) and only one is the client's: its own work
+ * past the time. A full socket is the server not reading; a late wakeup is
+ * the machine (timers, other processes): both are reported, neither makes
+ * the client "limited".
+ */
 static void judge_client(struct load_result *r)
 {
 	const struct load_options *o = r->opts;
-	double lag_p99 = histogram_percentile(&r->stats.send_lag, 99) / 1e6;
+	const struct load_stats *s = &r->stats;
+	double own = histogram_percentile(&s->lag_own, 99) / 1e6;
+	double wake = histogram_percentile(&s->lag_wakeup, 99) / 1e6;
+	double bp = histogram_percentile(&s->lag_backpressure, 99) / 1e6;
+	double all = histogram_percentile(&s->send_lag, 99) / 1e6;
+	size_t n;
 
-	if (lag_p99 > o->lag_threshold) {
+	r->machine_delayed = wake > o->lag_threshold;
+	if (own > o->lag_threshold) {
 		r->client_limited = true;
-		snprintf(
+		n = (size_t)snprintf(
 		    r->verdict, sizeof(r->verdict),
-		    "CLIENT-LIMITED: sends lagged their schedule by %.3f ms at p99 (threshold %.3f "
-		    "ms); the figures understate the server",
-		    lag_p99 * 1e3, o->lag_threshold * 1e3);
+		    "CLIENT-LIMITED: its own work made sends lag their schedule by "
+		    "%.3f ms at p99 (threshold %.3f ms; %.3f ms from all causes); "
+		    "the figures understate the server",
+		    own * 1e3, o->lag_threshold * 1e3, all * 1e3);
 	} else if (r->max_thread_cpu_percent > 90.0) {
 		r->client_limited = true;
-		snprintf(
-		    r->verdict, sizeof(r->verdict),
-		    "CLIENT-LIMITED: a load thread used %.0f%% of a CPU; add --threads or lower "
-		    "the load",
-		    r->max_thread_cpu_percent);
+		n = (size_t)snprintf(r->verdict, sizeof(r->verdict),
+		                     "CLIENT-LIMITED: a load thread used %.0f%% of a CPU; add "
+		                     "--threads or lower the load",
+		                     r->max_thread_cpu_percent);
 	} else {
-		snprintf(r->verdict, sizeof(r->verdict),
-		         "the client kept up: send lag p99 %.3f ms, busiest thread %.0f%% CPU",
-		         lag_p99 * 1e3, r->max_thread_cpu_percent);
+		n = (size_t)snprintf(r->verdict, sizeof(r->verdict),
+		                     "the client kept up: its own send lag p99 %.3f ms, busiest "
+		                     "thread %.0f%% CPU",
+		                     own * 1e3, r->max_thread_cpu_percent);
 	}
+	if (bp > o->lag_threshold && n < sizeof(r->verdict))
+		n += (size_t)snprintf(
+		    r->verdict + n, sizeof(r->verdict) - n,
+		    "; the server held sends back (socket full) by %.3f ms at p99", bp * 1e3);
+	if (r->machine_delayed && n < sizeof(r->verdict))
+		snprintf(r->verdict + n, sizeof(r->verdict) - n,
+		         "; the machine woke it late by %.3f ms at p99 (timers, other processes; "
+		         "corrected latencies include it)",
+		         wake * 1e3);
 }
 
 static void finish_result(struct run_ctx *ctx, int64_t start_ns, uint64_t cpu_start)
@@ -193,6 +216,7 @@ static void finish_result(struct run_ctx *ctx, int64_t start_ns, uint64_t cpu_st
 	r->end_wall_ns = wall_ns();
 	r->elapsed = (double)(end - start_ns) / 1e9;
 	r->threads = ctx->threads;
+	r->epoch_ns = ctx->plan.epoch_ns;
 	r->measured_seconds =
 	    (double)(MIN(end, ctx->plan.send_end_ns) - ctx->plan.measure_ns) / 1e9;
 	if (r->measured_seconds < 0)

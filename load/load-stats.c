@@ -12,6 +12,11 @@ void load_stats_init(struct load_stats *s)
 	histogram_reset(&s->corrected);
 	histogram_reset(&s->uncorrected);
 	histogram_reset(&s->send_lag);
+	histogram_reset(&s->lag_own);
+	histogram_reset(&s->lag_wakeup);
+	histogram_reset(&s->lag_backpressure);
+	histogram_reset(&s->tcp_connect);
+	histogram_reset(&s->connect_lag);
 	histogram_reset(&s->tls_handshake);
 	histogram_reset(&s->upgrade);
 	histogram_reset(&s->interval);
@@ -19,8 +24,10 @@ void load_stats_init(struct load_stats *s)
 
 void load_stats_clear(struct load_stats *s)
 {
-	struct histogram *h[] = { &s->corrected,     &s->uncorrected, &s->send_lag,
-		                  &s->tls_handshake, &s->upgrade,     &s->interval };
+	struct histogram *h[] = { &s->corrected,   &s->uncorrected,   &s->send_lag,
+		                  &s->lag_own,     &s->lag_wakeup,    &s->lag_backpressure,
+		                  &s->tcp_connect, &s->tls_handshake, &s->upgrade,
+		                  &s->connect_lag, &s->interval };
 
 	for (size_t i = 0; i < ELEMENTSOF(h); i++)
 		if (h[i]->total)
@@ -62,6 +69,11 @@ void load_stats_merge(struct load_stats *to, const struct load_stats *from)
 	histogram_merge(&to->corrected, &from->corrected);
 	histogram_merge(&to->uncorrected, &from->uncorrected);
 	histogram_merge(&to->send_lag, &from->send_lag);
+	histogram_merge(&to->lag_own, &from->lag_own);
+	histogram_merge(&to->lag_wakeup, &from->lag_wakeup);
+	histogram_merge(&to->lag_backpressure, &from->lag_backpressure);
+	histogram_merge(&to->tcp_connect, &from->tcp_connect);
+	histogram_merge(&to->connect_lag, &from->connect_lag);
 	histogram_merge(&to->tls_handshake, &from->tls_handshake);
 	histogram_merge(&to->upgrade, &from->upgrade);
 	histogram_merge(&to->interval, &from->interval);
@@ -100,4 +112,6 @@ void load_stats_merge_counters(struct load_stats *to, const struct load_stats *f
 	to->deflate_accepted += from->deflate_accepted;
 	to->wire_bytes_sent += from->wire_bytes_sent;
 	to->wire_bytes_received += from->wire_bytes_received;
+	to->backpressure_sends += from->backpressure_sends;
+	to->last_established_ns = MAX(to->last_established_ns, from->last_established_ns);
 }

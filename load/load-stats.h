@@ -54,12 +54,24 @@ struct load_stats {
 	 * handshakes, control frames): what the payload cost on the wire. */
 	uint64_t wire_bytes_sent, wire_bytes_received;
 
+	/* Send lag by cause (see encode_due()): sends held back by a full
+	 * socket send buffer (the server not reading), and when the last
+	 * connection of the run got through its upgrade (CLOCK_MONOTONIC ns;
+	 * merged as a maximum). */
+	uint64_t backpressure_sends;
+	int64_t last_established_ns;
+
 	/* Histograms last: load_stats_clear() clears everything before them. */
-	struct histogram corrected;     /* µs from the scheduled send time */
-	struct histogram uncorrected;   /* µs from the actual send time */
-	struct histogram send_lag;      /* µs from scheduled to actual send */
-	struct histogram tls_handshake; /* µs from TCP connected to TLS established */
-	struct histogram upgrade;       /* µs from upgrade request to the 101 response */
+	struct histogram corrected;        /* µs from the scheduled send time */
+	struct histogram uncorrected;      /* µs from the actual send time */
+	struct histogram send_lag;         /* µs from scheduled to actual send */
+	struct histogram lag_own;          /* of which the worker was busy: the client's own */
+	struct histogram lag_wakeup;       /* of which it slept past the time: the machine's */
+	struct histogram lag_backpressure; /* of which the socket would not take more */
+	struct histogram tcp_connect;      /* µs from connect() to TCP established */
+	struct histogram tls_handshake;    /* µs from TCP connected to TLS established */
+	struct histogram upgrade;          /* µs from upgrade request to the 101 response */
+	struct histogram connect_lag;      /* µs a first connect attempt started after its time */
 
 	/* since the last snapshot, for the per-second timeline */
 	struct histogram interval;

@@ -84,6 +84,9 @@ struct load_client {
 	unsigned attempts;
 	int64_t attempt_ns;
 	int64_t stage_ns; /* when the TLS handshake or the upgrade began */
+	/* Since when the socket has not taken all we wrote (0: it has):
+	 * messages due meanwhile wait for the server to read. */
+	int64_t stall_ns;
 
 	struct tls_conn tls;    /* wss://: the connection's TLS state (tls.ssl NULL otherwise) */
 	SSL_SESSION *session;   /* the last session ticket: a reconnect resumes it */
@@ -184,6 +187,7 @@ static void client_release(struct load_worker *w, struct load_client *c)
 		close(c->fd); /* also leaves the epoll set */
 	c->fd = -1;
 	c->want_out = false;
+	c->stall_ns = 0;
 	free(c->out);
 	c->out = NULL;
 	c->out_off = c->out_len = c->out_cap = 0;
@@ -297,6 +301,8 @@ static int raw_send(struct load_worker *w, struct load_client *c, const uint8_t 
 		client_io_failed(w, c, r);
 		return r;
 	}
+	if (!c->stall_ns)
+		c->stall_ns = now_ns();
 	client_want_out(w, c, true);
 	return 0;
 }
@@ -425,6 +431,10 @@ static void client_connect(struct load_worker *w, struct load_client *c)
 	w->local.conn_attempts++;
 	if (c->attempts > 1)
 		w->local.conn_retries++;
+	else if (c->attempt_ns > c->client_ev.at_ns)
+		/* The ramp's timetable: how late this first attempt started. */
+		histogram_record(&w->local.connect_lag,
+		                 (uint64_t)(c->attempt_ns - c->client_ev.at_ns) / NSEC_PER_USEC);
 	c->state = CLIENT_CONNECTING;
 	r = client_socket(w, c);
 	if (r < 0) {
@@ -504,6 +514,8 @@ static void on_connected(struct load_worker *w, struct load_client *c)
 		connect_failed(w, c, failure_of_errno(err), 0, err);
 		return;
 	}
+	histogram_record(&w->local.tcp_connect,
+	                 (uint64_t)MAX(now_ns() - c->attempt_ns, (int64_t)0) / NSEC_PER_USEC);
 	if (client_epoll(w, c, EPOLL_CTL_MOD, EPOLLIN) < 0) {
 		connect_failed(w, c, FAIL_OTHER, 0, errno);
 		return;
@@ -556,6 +568,7 @@ static void on_established(struct load_worker *w, struct load_client *c, int64_t
 	}
 	c->state = CLIENT_OPEN;
 	w->local.conn_established++;
+	w->local.last_established_ns = MAX(w->local.last_established_ns, now_ns());
 	w->connected++;
 	if (c->closing)
 		send_close(w, c, WS_CLOSE_NORMAL);
@@ -607,6 +620,41 @@ static ssize_t encode_message(struct load_worker *w, struct load_client *c,
 	return (ssize_t)h + z;
 }
 
+/*
+ * Splits a message's send lag (@sched to @now) by cause, so the verdict can
+ * tell the client's own lateness from the server's and the machine's:
+ * - backpressure: the part since the socket stopped taking our bytes (the
+ *   server not reading; it ends when EPOLLOUT is served, within a tick);
+ * - wakeup: before that, the part the worker spent asleep past the time,
+ *   i.e. the timer fired late or the thread waited for a CPU: on this VM
+ *   about 1% of 1 ms timer sleeps end 1 ms or more late even when idle;
+ * - own: the rest, the worker busy with other work past the time (its CPU).
+ */
+static void record_lag(struct load_worker *w, const struct load_client *c, int64_t sched,
+                       int64_t now)
+{
+	struct load_stats *s = &w->local;
+	int64_t bp_from = now, wake;
+
+	if (now <= sched) {
+		histogram_record(&s->send_lag, 0);
+		histogram_record(&s->lag_own, 0);
+		histogram_record(&s->lag_wakeup, 0);
+		histogram_record(&s->lag_backpressure, 0);
+		return;
+	}
+	if (c->stall_ns && c->stall_ns < now) {
+		bp_from = MAX(c->stall_ns, sched);
+		s->backpressure_sends++;
+	}
+	wake = MIN(bp_from, w->wake_ns) - MAX(sched, w->sleep_ns);
+	wake = MAX(wake, (int64_t)0);
+	histogram_record(&s->send_lag, (uint64_t)(now - sched) / NSEC_PER_USEC);
+	histogram_record(&s->lag_backpressure, (uint64_t)(now - bp_from) / NSEC_PER_USEC);
+	histogram_record(&s->lag_wakeup, (uint64_t)wake / NSEC_PER_USEC);
+	histogram_record(&s->lag_own, (uint64_t)(bp_from - sched - wake) / NSEC_PER_USEC);
+}
+
 /* Encodes the due messages that fit in @room bytes of @buf as masked
  * frames and records them as sent at @now. Return: bytes encoded. */
 static size_t encode_due(struct load_worker *w, struct load_client *c, uint8_t *buf, size_t room,
@@ -639,7 +687,7 @@ static size_t encode_due(struct load_worker *w, struct load_client *c, uint8_t *
 		s->bytes_sent += o->size;
 		if (sched >= p->measure_ns) {
 			s->measured_sent++;
-			histogram_record(&s->send_lag, lag_us);
+			record_lag(w, c, sched, now);
 		}
 	}
 	return used;
@@ -726,6 +774,8 @@ static void on_writable(struct load_worker *w, struct load_client *c)
 	client_want_out(w, c, false);
 	if (c->state == CLIENT_OPEN)
 		send_due(w, c);
+	if (c->out_off == c->out_len)
+		c->stall_ns = 0; /* else the stall goes on: it never ended */
 }
 
 /* Section 7.1.2: start (or answer) the closing handshake. */
@@ -1153,17 +1203,22 @@ static void begin_closing(struct load_worker *w)
 static void publish(struct load_worker *w, uint64_t scheduled)
 {
 	struct load_stats *l = &w->local;
-	struct histogram *from[] = { &l->corrected,     &l->uncorrected, &l->send_lag,
-		                     &l->tls_handshake, &l->upgrade,     &l->interval };
-	struct histogram *to[] = { &w->stats.corrected, &w->stats.uncorrected,
-		                   &w->stats.send_lag,  &w->stats.tls_handshake,
-		                   &w->stats.upgrade,   &w->stats.interval };
+#define H(name)                                                                                    \
+	{                                                                                          \
+		&l->name, &w->stats.name                                                           \
+	}
+	struct {
+		struct histogram *from, *to;
+	} h[] = { H(corrected),  H(uncorrected),      H(send_lag),    H(lag_own),
+		  H(lag_wakeup), H(lag_backpressure), H(tcp_connect), H(tls_handshake),
+		  H(upgrade),    H(connect_lag),      H(interval) };
+#undef H
 
 	pthread_mutex_lock(&w->lock);
 	load_stats_merge_counters(&w->stats, l);
-	for (size_t i = 0; i < ELEMENTSOF(from); i++)
-		if (from[i]->total)
-			histogram_merge(to[i], from[i]);
+	for (size_t i = 0; i < ELEMENTSOF(h); i++)
+		if (h[i].from->total)
+			histogram_merge(h[i].to, h[i].from);
 	/* Gauges are set, not added. */
 	w->stats.connected = w->connected;
 	w->stats.scheduled = scheduled;
@@ -1264,7 +1319,9 @@ static int worker_loop(struct load_worker *w)
 
 		timer_arm(w);
 		io_wakes_update(w);
+		w->sleep_ns = now_ns();
 		n = epoll_wait(w->epoll_fd, events, ELEMENTSOF(events), -1);
+		w->wake_ns = now_ns();
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -57,6 +57,7 @@ struct load_worker {
 	bool io_wakes;
 	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for receive timestamps */
 	int64_t timer_armed_ns;     /* the deadline the timerfd holds; 0: none */
+	int64_t sleep_ns, wake_ns;  /* the last epoll_wait(): send lag slept, not worked */
 	int64_t tick_ns;            /* send times are rounded up to multiples of this */
 	struct ws_rng rng;          /* mask keys and handshake nonces */
 

@@ -25,6 +25,8 @@ const char echo_usage[] =
     "  --tls-cert FILE             serve wss:// with this certificate chain (PEM)\n"
     "  --tls-key FILE              and this private key (PEM); both or neither\n"
     "  --deflate                   accept permessage-deflate (RFC 7692); off by default\n"
+    "  --stats                     on SIGTERM/SIGINT, print one JSON line of counts:\n"
+    "                              connections, received, echoed, closed\n"
     "  -v, --verbose               log connection events and libwebsockets notices\n"
     "  -h, --help                  show this help\n"
     "  --version                   show the version\n"
@@ -44,6 +46,7 @@ enum {
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
 	OPT_DEFLATE,
+	OPT_STATS,
 };
 
 static const struct option long_options[] = {
@@ -56,6 +59,7 @@ static const struct option long_options[] = {
 	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "deflate", no_argument, NULL, OPT_DEFLATE },
+	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -141,6 +145,9 @@ int echo_options_parse(struct echo_options *o, int argc, char **argv, char *err,
 			break;
 		case OPT_DEFLATE:
 			o->deflate = true;
+			break;
+		case OPT_STATS:
+			o->stats = true;
 			break;
 		case 'v':
 			o->verbose++;

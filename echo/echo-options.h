@@ -25,6 +25,7 @@ struct echo_options {
 	const char *tls_cert;       /* --tls-cert: serve wss:// with this certificate (PEM) */
 	const char *tls_key;        /* --tls-key: and this private key */
 	bool deflate;               /* --deflate: accept permessage-deflate (RFC 7692) */
+	bool stats;                 /* --stats: print the counts as JSON when stopped */
 	int verbose;
 };
 

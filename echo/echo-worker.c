@@ -142,6 +142,7 @@ static int on_established(struct lws *wsi, struct echo_pss *pss)
 		atomic_fetch_add(&established_total, 1);
 	pss->counted = true;
 	w->sessions++;
+	w->n_connections++;
 	recv_guard_set_owner(fd, wsi);
 	if (recv_guard_violated(fd))
 		lws_callback_on_writable(wsi);
@@ -161,6 +162,7 @@ static void on_closed(struct lws *wsi, struct echo_pss *pss)
 	pss->counted = false;
 	atomic_fetch_sub(&established_total, 1);
 	w->sessions--;
+	w->n_closed++;
 	if (w->stopping && w->sessions == 0)
 		worker_exit(w);
 }
@@ -190,6 +192,7 @@ static int echo_now(struct lws *wsi, struct echo_worker *w, const void *in, size
 	if (lws_write(wsi, payload, len,
 	              lws_frame_is_binary(wsi) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) < 0)
 		return -1;
+	w->n_echoed++;
 	return 0;
 }
 
@@ -203,6 +206,8 @@ static int on_receive(struct lws *wsi, struct echo_pss *pss, const void *in, siz
 	 * not echoed. */
 	if (recv_guard_violated(lws_get_socket_fd(wsi)))
 		return close_with(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, "unmasked frame");
+	if (lws_is_final_fragment(wsi))
+		w->n_received++;
 	if (w->stopping)
 		return 0;
 	if (!w->opts->deflate && can_echo_now(wsi, s, len, w->opts->max_message_size))
@@ -234,6 +239,8 @@ static int write_one_frame(struct lws *wsi, struct echo_session *s)
 	 * which lws has already sent or copied, so they may be overwritten. */
 	if (lws_write(wsi, echo_msg_payload(m) + off, chunk, flags) < 0)
 		return -EIO;
+	if (off + chunk == m->len)
+		worker_of(wsi)->n_echoed++;
 	return (int)chunk;
 }
 

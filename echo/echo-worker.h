@@ -51,7 +51,12 @@ struct echo_worker {
 	atomic_bool stop_requested;
 	bool stopping; /* the service thread has begun closing connections */
 	bool exit_loop;
-	unsigned sessions;               /* established WebSocket connections */
+	unsigned sessions; /* established WebSocket connections */
+	/* --stats: this thread's counts, read by main() after the join. */
+	uint64_t n_connections;          /* upgrades completed */
+	uint64_t n_received;             /* whole messages received */
+	uint64_t n_echoed;               /* whole messages echoed (their last byte handed to lws) */
+	uint64_t n_closed;               /* established connections closed */
 	lws_sorted_usec_list_t stop_sul; /* ends the shutdown grace period */
 	int result;                      /* 0, or the negative errno that ended the worker */
 

@@ -48,6 +48,26 @@ static int open_listeners(struct echo_worker *workers, const struct echo_options
 	return 0;
 }
 
+/* --stats: the workers' counts summed, one JSON line on stdout (the keys
+ * tests/lib/faultserver.py uses where they mean the same). The workers have
+ * been joined, so their counters are read without a lock. */
+static void print_stats(const struct echo_worker *workers, unsigned n)
+{
+	uint64_t conns = 0, received = 0, echoed = 0, closed = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		conns += workers[i].n_connections;
+		received += workers[i].n_received;
+		echoed += workers[i].n_echoed;
+		closed += workers[i].n_closed;
+	}
+	printf("{\"connections\": %llu, \"received\": %llu, \"echoed\": %llu, \"closed\": %llu, "
+	       "\"threads\": %u}\n",
+	       (unsigned long long)conns, (unsigned long long)received, (unsigned long long)echoed,
+	       (unsigned long long)closed, n);
+	fflush(stdout);
+}
+
 static int run(const struct echo_options *o)
 {
 	struct echo_worker workers[ECHO_MAX_THREADS];
@@ -117,6 +137,8 @@ stop:
 		echo_worker_stop(&workers[i]);
 	for (unsigned i = 0; i < started; i++)
 		echo_worker_join(&workers[i]);
+	if (o->stats)
+		print_stats(workers, started);
 out:
 	for (unsigned i = 0; i < o->threads; i++)
 		if (workers[i].listen_fd >= 0)

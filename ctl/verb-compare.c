@@ -162,6 +162,8 @@ struct inputs {
 	size_t n;
 	const char *names[COMPARE_MODEL_MAX_ARMS];
 	unsigned n_arms;
+	unsigned missing; /* trials that ran but whose report is gone */
+	bool cancelled;   /* the compare was cancelled */
 };
 
 static void inputs_done(struct inputs *x)
@@ -202,7 +204,10 @@ static int inputs_from_compare(struct ctl *ctl, const cJSON *c, struct inputs *x
 		if (report)
 			add_input(x, report,
 			          (unsigned)cJSON_GetNumberValue(cJSON_GetObjectItem(t, "arm")));
+		else if (strcmp(state, WSBENCH_STATE_CANCELLED) != 0)
+			x->missing++;
 	}
+	x->cancelled = !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(c, "state")), "cancelled");
 	return 0;
 }
 
@@ -287,7 +292,12 @@ static int show(struct ctl *ctl, struct inputs *x)
 	print_compare(model, ctl->markdown);
 	if (ctl->html && write_html(ctl->html, model, x) < 0)
 		return CTL_EXIT_ERROR;
-	return compare_model_complete(model) ? CTL_EXIT_OK : CTL_EXIT_RUN_FAILED;
+	if (x->missing)
+		print_error("%u trials have no report any more (daemon.keep_reports pruned them?): "
+		            "the table is of the others",
+		            x->missing);
+	return compare_model_complete(model) && !x->missing && !x->cancelled ? CTL_EXIT_OK
+	                                                                     : CTL_EXIT_RUN_FAILED;
 }
 
 static int start(struct ctl *ctl, const char *scenario, cJSON **ret)

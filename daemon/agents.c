@@ -113,6 +113,20 @@ void agent_list_free(struct agent_list *l)
 	*l = (struct agent_list){ 0 };
 }
 
+bool agent_list_names(const struct agent_list *l, const char *spec)
+{
+	struct agent_spec want, have;
+	char err[256];
+
+	if (agent_spec_parse(spec, &want, err, sizeof(err)) < 0)
+		return false;
+	for (size_t i = 0; i < l->n; i++)
+		if (agent_spec_parse(l->v[i], &have, err, sizeof(err)) == 0 &&
+		    have.kind == want.kind && strcmp(have.where, want.where) == 0)
+			return true;
+	return false;
+}
+
 void agent_list_format(const struct agent_list *l, char *buf, size_t len)
 {
 	size_t used = 0;

@@ -56,6 +56,10 @@ int agent_list_parse(struct agent_list *l, const char *csv, char *err, size_t er
 int agent_list_copy(struct agent_list *to, const struct agent_list *from);
 void agent_list_free(struct agent_list *l);
 
+/* Whether @l names the agent of @spec (its host or address; the weight
+ * may differ). */
+bool agent_list_names(const struct agent_list *l, const char *spec);
+
 /* "a, b*2" into @buf, for messages, the dump and the report. */
 void agent_list_format(const struct agent_list *l, char *buf, size_t len);
 

@@ -442,6 +442,14 @@ static int read_scenario(sd_bus_message *msg, struct manager *m, const char *nam
 		;
 	if (r >= 0)
 		r = sd_bus_message_exit_container(msg);
+	for (size_t i = 0; r >= 0 && i < s->agents.n; i++)
+		if (!config_agent_allowed(m->config, s->agents.v[i]))
+			r = sd_bus_error_setf(
+			    error, WSBENCH_ERROR_INVALID_ARGUMENT,
+			    "override agents: \"%s\" is not an agent of %s (its "
+			    "daemon.agents or a scenario's agents): only those may be "
+			    "named",
+			    s->agents.v[i], m->config->path);
 	if (r >= 0 && scenario_check(s, err, sizeof(err)) < 0)
 		r = sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT, "overrides: %s", err);
 	/* Now, not once the server has started: wsbench-load would refuse it. */
@@ -606,6 +614,22 @@ static int read_compare_servers(sd_bus_message *msg, struct manager *m,
 	return 0;
 }
 
+/* Every report of a compare must outlive it: keep_reports prunes the oldest
+ * as new ones come. Retries may double the counted trials. */
+static int check_compare_size(struct manager *m, const struct compare_request *req,
+                              sd_bus_error *error)
+{
+	size_t runs = (size_t)req->n_arms * (req->warmup ? 1 : 0) +
+	              (size_t)req->n_arms * req->repeat * (req->retry_noisy ? 2 : 1);
+
+	if (runs <= m->config->daemon.keep_reports)
+		return 0;
+	return sd_bus_error_setf(error, WSBENCH_ERROR_INVALID_ARGUMENT,
+	                         "A compare of up to %zu runs would lose its first reports to "
+	                         "daemon.keep_reports = %u: fewer servers or trials, or raise it",
+	                         runs, m->config->daemon.keep_reports);
+}
+
 static int method_start_compare(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct manager *m = userdata;
@@ -627,6 +651,8 @@ static int method_start_compare(sd_bus_message *msg, void *userdata, sd_bus_erro
 		r = check_server(servers[i], &s, error);
 	if (r >= 0)
 		r = read_compare_options(msg, &req, error);
+	if (r >= 0)
+		r = check_compare_size(m, &req, error);
 	if (r >= 0)
 		r = check_queue(msg, m, &caller, error);
 	if (r >= 0) {
@@ -718,10 +744,7 @@ static int part_server(const char *url, struct server_config **ret, sd_bus_error
 	s->language = strdup("remote");
 	s->url = strdup(url);
 	if (!s->name || !s->language || !s->url) {
-		free(s->name);
-		free(s->language);
-		free(s->url);
-		free(s);
+		server_config_free(s);
 		return -ENOMEM;
 	}
 	*ret = s;

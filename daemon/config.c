@@ -778,23 +778,33 @@ static void check_top_level(struct parse_ctx *ctx, const config_t *cf)
 	}
 }
 
+void server_config_clear(struct server_config *s)
+{
+	if (!s)
+		return;
+	free(s->name);
+	free(s->language);
+	free(s->url);
+	free(s->tls.cert);
+	free(s->tls.key);
+	free(s->tls.ca);
+	for (char **a = s->command; a && *a; a++)
+		free(*a);
+	free(s->command);
+}
+
+void server_config_free(struct server_config *s)
+{
+	server_config_clear(s);
+	free(s);
+}
+
 static void config_free(struct wsbench_config *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n_servers; i++) {
-		struct server_config *s = &c->servers[i];
-
-		free(s->name);
-		free(s->language);
-		free(s->url);
-		free(s->tls.cert);
-		free(s->tls.key);
-		free(s->tls.ca);
-		for (char **a = s->command; a && *a; a++)
-			free(*a);
-		free(s->command);
-	}
+	for (size_t i = 0; i < c->n_servers; i++)
+		server_config_clear(&c->servers[i]);
 	for (size_t i = 0; i < c->n_scenarios; i++)
 		scenario_free(&c->scenarios[i]);
 	free(c->servers);
@@ -907,6 +917,16 @@ const struct server_config *config_find_server(const struct wsbench_config *c, c
 		if (c->servers[i].name && strcmp(c->servers[i].name, name) == 0)
 			return &c->servers[i];
 	return NULL;
+}
+
+bool config_agent_allowed(const struct wsbench_config *c, const char *spec)
+{
+	if (agent_list_names(&c->daemon.agents, spec))
+		return true;
+	for (size_t i = 0; i < c->n_scenarios; i++)
+		if (agent_list_names(&c->scenarios[i].agents, spec))
+			return true;
+	return false;
 }
 
 const struct scenario_config *config_find_scenario(const struct wsbench_config *c, const char *name)

@@ -97,9 +97,22 @@ int config_load(const char *path, struct wsbench_config **ret, struct config_err
 struct wsbench_config *config_ref(struct wsbench_config *c);
 struct wsbench_config *config_unref(struct wsbench_config *c);
 
+/* What a server entry holds; _free() also the struct (a run's own server,
+ * StartPart's). NULL is fine. */
+void server_config_clear(struct server_config *s);
+void server_config_free(struct server_config *s);
+
 const struct server_config *config_find_server(const struct wsbench_config *c, const char *name);
 const struct scenario_config *config_find_scenario(const struct wsbench_config *c,
                                                    const char *name);
+
+/*
+ * Whether the agent of @spec is one the file names (daemon.agents or a
+ * scenario's agents). A caller on the bus may pick among those (and change
+ * weights), never name another: a D-Bus address is a command to run
+ * (unixexec:) and a host is reached with the daemon's ssh identity.
+ */
+bool config_agent_allowed(const struct wsbench_config *c, const char *spec);
 
 /* The configuration in normal form (every value explicit). Return: malloc'd. */
 char *config_dump(const struct wsbench_config *c);

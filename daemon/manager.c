@@ -168,7 +168,7 @@ static void prune_runs(struct manager *m)
 
 static void start_next(struct manager *m)
 {
-	if (m->active || m->stopping)
+	if (m->active || m->stopping || m->holding)
 		return;
 	for (size_t i = 0; i < m->n_runs; i++)
 		if (m->runs[i]->state == RUN_QUEUED) {
@@ -283,8 +283,7 @@ static int queue_run(struct manager *m, size_t at, struct wsbench_config *config
 static int queue_run_as(struct manager *m, size_t at, struct wsbench_config *config,
                         const struct server_config *server, struct server_config *own_server,
                         int64_t start_at_ns, const struct scenario_config *scenario,
-                        const char *overrides, uid_t owner_uid, const char *owner,
-                        struct run **ret)
+                        const char *overrides, uid_t owner_uid, const char *owner, struct run **ret)
 {
 	const struct run_env env = { .event = m->event, .tools = &m->tools };
 	_cleanup_free_ char *id = NULL;
@@ -293,13 +292,13 @@ static int queue_run_as(struct manager *m, size_t at, struct wsbench_config *con
 
 	grown = realloc(m->runs, (m->n_runs + 1) * sizeof(*grown));
 	if (!grown) {
-		free(own_server);
+		server_config_free(own_server);
 		return -ENOMEM;
 	}
 	m->runs = grown;
 	k = make_id(m, &id);
 	if (k < 0) {
-		free(own_server);
+		server_config_free(own_server);
 		return k;
 	}
 	k = run_new(&env,
@@ -345,8 +344,8 @@ int manager_add_part(struct manager *m, struct server_config *server,
                      int64_t start_at_ns, uid_t owner_uid, const char *owner, struct run **ret)
 {
 	struct run *r;
-	int k = queue_run_as(m, m->n_runs, m->config, NULL, server, start_at_ns, scenario,
-	                     settings, owner_uid, owner, &r);
+	int k = queue_run_as(m, m->n_runs, m->config, NULL, server, start_at_ns, scenario, settings,
+	                     owner_uid, owner, &r);
 
 	if (k < 0)
 		return k;
@@ -417,13 +416,15 @@ static int queue_trials(struct manager *m, struct compare *c, const struct compa
 		                    sizeof(err));
 	compare_plan(req->n_arms, req->repeat, req->warmup, plan);
 	for (size_t i = 0; i < n && k >= 0; i++) {
-		struct run *r;
+		struct run *r = NULL;
 
 		k = queue_run(m, m->n_runs, m->config, req->servers[plan[i].arm],
 		              plan[i].trial ? req->scenario : &warmup, req->overrides,
 		              req->owner_uid, req->owner, &r);
 		if (k >= 0)
 			k = add_trial(c, c->n, r, plan[i], false);
+		if (k < 0 && r && !r->compare_id)
+			run_cancel(r); /* queued but not recorded: not left behind */
 	}
 	scenario_free(&warmup);
 	if (k < 0)
@@ -470,9 +471,12 @@ int manager_cancel_compare(struct manager *m, struct compare *c)
 {
 	bool any = false;
 
+	if (compare_done(c))
+		return -EALREADY;
 	c->cancelled = true;
-	/* Queued ones first, from the last: each cancel lets the manager start
-	 * the next queued run, which must not be one of ours. */
+	/* Queued ones first, from the last; and nothing starts meanwhile: each
+	 * cancel ends in start_next(), which must not start one of ours. */
+	m->holding = true;
 	for (size_t i = c->n; i-- > 0;) {
 		struct run *r = c->v[i].state ? NULL : manager_find_run(m, c->v[i].run_id);
 
@@ -485,6 +489,8 @@ int manager_cancel_compare(struct manager *m, struct compare *c)
 		if (r)
 			any |= run_cancel(r) == 0;
 	}
+	m->holding = false;
+	start_next(m);
 	return any ? 0 : -EALREADY;
 }
 
@@ -503,10 +509,18 @@ static void compare_trial_ended(struct manager *m, struct run *r)
 	for (at = 0; at < m->n_runs && m->runs[at] != r; at++)
 		;
 	e = compare_find(c, r->id);
-	if (m->stopping ||
-	    queue_run(m, at + 1, r->config, r->server, &r->scenario, r->overrides, r->owner_uid,
-	              r->owner, &again) < 0 ||
+	if (m->stopping || queue_run(m, at + 1, r->config, r->server, &r->scenario, r->overrides,
+	                             r->owner_uid, r->owner, &again) < 0) {
+		/* It stays the trial, noisy as it is. */
+		e->superseded = false;
+		log_warning("compare %s: cannot run the noisy trial %s again", c->id, r->id);
+		goto out;
+	}
+	again->compare_retry_of = strdup(r->id);
+	if (!again->compare_retry_of ||
 	    add_trial(c, (size_t)(e - c->v), again, e->slot, true) < 0) {
+		e->superseded = false;
+		run_cancel(again);
 		log_warning("compare %s: cannot run the noisy trial %s again", c->id, r->id);
 		goto out;
 	}

@@ -38,6 +38,7 @@ struct manager {
 	struct compare **compares; /* running and the last ended ones; oldest first */
 	size_t n_compares;
 	bool stopping; /* SIGTERM: no new runs */
+	bool holding;  /* no run starts (while a compare is being cancelled) */
 
 	sd_event_source *watchdog_timer;
 	uint64_t watchdog_usec;

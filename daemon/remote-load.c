@@ -56,6 +56,7 @@ struct remote_load {
 	size_t n;
 	int64_t start_at_ns; /* ours */
 	sd_event_source *poll_timer;
+	sd_event_source *kick; /* the first calls, from the loop (see remote_load_start) */
 	char *failure;
 	bool cancelling, ended;
 };
@@ -473,6 +474,17 @@ static int open_bus(struct part *p, sd_event *event)
 	return k;
 }
 
+static int on_kick(sd_event_source *s, void *userdata)
+{
+	struct remote_load *rl = userdata;
+
+	rl->kick = sd_event_source_disable_unref(rl->kick);
+	for (size_t i = 0; i < rl->n && !rl->ended; i++)
+		if (rl->parts[i].state == PART_CLOCK && !rl->parts[i].slot)
+			ask_clock(&rl->parts[i]);
+	return 0;
+}
+
 int remote_load_start(sd_event *event, const struct remote_load_request *req,
                       const struct remote_load_ops *ops, void *userdata, struct remote_load **ret,
                       char *err, size_t errlen)
@@ -529,8 +541,16 @@ int remote_load_start(sd_event *event, const struct remote_load_request *req,
 			return k;
 		}
 	}
-	for (size_t i = 0; i < rl->n; i++)
-		ask_clock(&rl->parts[i]);
+	/* From the loop, not from here: a call that fails at once would end
+	 * the load (ops->ended) before the caller even has it. */
+	k = sd_event_add_defer(event, &rl->kick, on_kick, rl);
+	if (k >= 0)
+		k = sd_event_source_set_enabled(rl->kick, SD_EVENT_ONESHOT);
+	if (k < 0) {
+		snprintf(err, errlen, "cannot schedule the agents' calls: %s", strerror(-k));
+		remote_load_free(rl);
+		return k;
+	}
 	*ret = rl;
 	return 0;
 }
@@ -614,6 +634,7 @@ struct remote_load *remote_load_free(struct remote_load *rl)
 	if (!rl)
 		return NULL;
 	rl->poll_timer = sd_event_source_disable_unref(rl->poll_timer);
+	rl->kick = sd_event_source_disable_unref(rl->kick);
 	for (size_t i = 0; rl->parts && i < rl->n; i++) {
 		struct part *p = &rl->parts[i];
 

@@ -62,11 +62,18 @@ static cJSON *series_summary(const struct sample_series *s)
 	cJSON_AddNumberToObject(o, "rss_bytes_max", (double)rss_max);
 	/* From the cumulative counters, not the rounded percentages: what
 	 * CPU per echo and memory per connection are computed from. */
-	cJSON_AddNumberToObject(o, "cpu_seconds",
-	                        s->n && s->v[s->n - 1].cpu_ns > s->v[0].cpu_ns
-	                            ? (double)(s->v[s->n - 1].cpu_ns - s->v[0].cpu_ns) / 1e9
-	                            : 0);
-	cJSON_AddNumberToObject(o, "rss_bytes_first", s->n ? (double)s->v[0].rss_bytes : 0);
+	{
+		/* From the server ready (have_base), else from the first sample. */
+		uint64_t cpu0 = s->have_base ? s->base_cpu_ns : s->n ? s->v[0].cpu_ns : 0;
+		uint64_t rss0 = s->have_base ? s->base_rss_bytes : s->n ? s->v[0].rss_bytes : 0;
+
+		cJSON_AddNumberToObject(o, "cpu_seconds",
+		                        s->n && s->v[s->n - 1].cpu_ns > cpu0
+		                            ? (double)(s->v[s->n - 1].cpu_ns - cpu0) / 1e9
+		                            : 0);
+		cJSON_AddNumberToObject(o, "rss_bytes_first", (double)rss0);
+		cJSON_AddBoolToObject(o, "from_ready", s->have_base);
+	}
 	return o;
 }
 
@@ -119,6 +126,9 @@ static cJSON *metadata_json(const struct run *r)
 		cJSON_AddNumberToObject(c, "arm", r->compare_arm);
 		cJSON_AddNumberToObject(c, "trial", r->compare_trial);
 		cJSON_AddBoolToObject(c, "warmup", r->compare_trial == 0);
+		/* The noisy trial this one runs again: it no longer counts. */
+		if (r->compare_retry_of)
+			cJSON_AddStringToObject(c, "retry_of", r->compare_retry_of);
 	}
 	return m;
 }

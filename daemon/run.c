@@ -90,7 +90,7 @@ int run_new(const struct run_env *env, const struct run_request *req, const stru
 	struct run *r = calloc(1, sizeof(*r));
 
 	if (!r) {
-		free(req->own_server); /* ours either way */
+		server_config_free(req->own_server); /* ours either way */
 		return -ENOMEM;
 	}
 	r->env = *env;
@@ -152,13 +152,9 @@ struct run *run_free(struct run *r)
 	free(r->url);
 	free(r->report_path);
 	free(r->compare_id);
+	free(r->compare_retry_of);
 	free(r->noise_reason);
-	if (r->own_server) {
-		free(r->own_server->name);
-		free(r->own_server->language);
-		free(r->own_server->url);
-		free(r->own_server);
-	}
+	server_config_free(r->own_server);
 	free(r);
 	return NULL;
 }
@@ -587,8 +583,9 @@ static char *agent_url(const struct run *r)
 
 	if (!host || !lo || r->server->kind == SERVER_URL)
 		return strdup(r->url);
-	if (asprintf(&url, "%.*s%s%s", (int)(lo - r->url), r->url, host, lo + strlen("127.0.0.1")) <
-	    0)
+	/* An IPv6 address goes in brackets in a URL. */
+	if (asprintf(&url, "%.*s%s%s%s%s", (int)(lo - r->url), r->url, strchr(host, ':') ? "[" : "",
+	             host, strchr(host, ':') ? "]" : "", lo + strlen("127.0.0.1")) < 0)
 		return NULL;
 	return url;
 }
@@ -626,6 +623,19 @@ static int on_start_at(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* The server's CPU and memory now that it is ready, before any load. */
+static void take_server_base(struct run *r)
+{
+	struct procstat ps;
+
+	if (child_running(r->server_child) &&
+	    procstat_read_process(child_pid(r->server_child), &ps) == 0) {
+		r->server_samples.base_cpu_ns = ps.cpu_ns;
+		r->server_samples.base_rss_bytes = ps.rss_bytes;
+		r->server_samples.have_base = true;
+	}
+}
+
 static void start_load(struct run *r)
 {
 	int64_t now = wall_ns();
@@ -633,6 +643,7 @@ static void start_load(struct run *r)
 	/* Never against a server we are already stopping. */
 	if (stopping(r))
 		return;
+	take_server_base(r);
 	r->ready_timer = sd_event_source_disable_unref(r->ready_timer);
 	r->probe_timer = sd_event_source_disable_unref(r->probe_timer);
 	if (run_agents(r)->n) {
@@ -770,7 +781,10 @@ static int start_server(struct run *r)
 
 	if (s->kind == SERVER_BUILTIN) {
 		add_arg(argv, &n, "%s", r->env.tools->echo);
-		add_arg(argv, &n, "--host=127.0.0.1");
+		/* Agents on other machines reach it by daemon.agent_url_host. */
+		add_arg(argv, &n, "--host=%s",
+		        r->config->daemon.agent_url_host && run_agents(r)->n ? "0.0.0.0"
+		                                                             : "127.0.0.1");
 		add_arg(argv, &n, "--port=%u", s->port);
 		add_arg(argv, &n, "--threads=%u", s->threads);
 	} else {

@@ -100,6 +100,11 @@ struct sample_series {
 	uint64_t prev_cpu_ns;
 	int64_t prev_mono_ns;
 	bool have_prev;
+	/* The server when the load starts (it is ready): what CPU per echo and
+	 * memory per connection count from, not from before its runtime's own
+	 * start-up. */
+	uint64_t base_cpu_ns, base_rss_bytes;
+	bool have_base;
 };
 
 struct run {
@@ -151,6 +156,7 @@ struct run {
 	char *compare_id;
 	unsigned compare_arm;   /* index of its server in the compare's list */
 	unsigned compare_trial; /* 1..N; 0 for the uncounted warm-up trial */
+	char *compare_retry_of; /* the noisy trial this one runs again, or NULL */
 
 	/* How quiet the machine was during the run (noise.h); set before
 	 * ops->finished. */

@@ -151,8 +151,9 @@ static void ratio_table(FILE *out, const cJSON *model)
 				fputs("<td>–</td>", out);
 				continue;
 			}
-			fprintf(out, "<td%s>%.2f× <small>[%.2f–%.2f]</small>%s%s</td>",
+			fprintf(out, "<td%s>%.2f×%s <small>[%.2f–%.2f]</small>%s%s</td>",
 			        strcmp(v, "worse") == 0 ? " class=\"bad\"" : "", num(x, "ratio"),
+			        cJSON_IsTrue(cJSON_GetObjectItem(fig, "count")) ? " of 1+x" : "",
 			        num(x, "ci_low"), num(x, "ci_high"), v[0] ? " " : "", v);
 		}
 		fputs("</tr>\n", out);
@@ -257,8 +258,8 @@ static void dots_chart(FILE *out, const cJSON *model, const cJSON *fig)
 		            "fill-opacity=\"0.75\"/>\n",
 		            plot_scale_map(&x, v->valuedouble), y, c);
 	}
-	fputs("</svg><figcaption>Each dot one trial; the bar the 95% interval, the tick the "
-	      "median.</figcaption></figure>\n",
+	fputs("</svg><figcaption>Each dot one trial; the bar the 95% interval of the geometric "
+	      "mean, the tick the median.</figcaption></figure>\n",
 	      out);
 }
 
@@ -267,7 +268,8 @@ static int section(FILE *out, const void *arg)
 	const cJSON *model = arg, *fig;
 
 	fputs("<section id=\"compare\">\n<h2>Comparison</h2>\n<p class=\"sub\">Median of the "
-	      "trials with its 95% interval; the best of each row marked. ",
+	      "trials, and the 95% interval of their geometric mean; the best of each row "
+	      "marked. ",
 	      out);
 	markup_escape(out, str(model, "method"));
 	fputs(".</p>\n", out);

@@ -179,7 +179,7 @@ static const struct figure figures[] = {
 	{ "server_cpu_max", "server CPU max", "%", STATS_LOWER_IS_BETTER, false, false,
 	  get_server_cpu_max },
 	{ "rss_max", "server RSS max", "MiB", STATS_LOWER_IS_BETTER, false, false, get_rss_max },
-	{ "kib_per_connection", "server RSS/connection", "KiB", STATS_LOWER_IS_BETTER, true, true,
+	{ "kib_per_connection", "server RSS/connection", "KiB", STATS_LOWER_IS_BETTER, false, true,
 	  get_kib_per_connection },
 	{ "client_cpu_us_per_echo", "client CPU/echo", "µs", STATS_LOWER_IS_BETTER, false, true,
 	  get_client_us_per_echo },
@@ -235,16 +235,36 @@ int compare_model_arms(const cJSON *const *reports, size_t n, unsigned *arms, co
 
 /* ---- building ------------------------------------------------------------------ */
 
-/* Why a report is not counted, or NULL. */
+/* Why a report is not counted, or NULL. A trial that received nothing is
+ * left out whole, with the reason, rather than only from the figures it
+ * has no value for: that would flatter a failing server. */
 static const char *excluded_why(const cJSON *report)
 {
 	const cJSON *warmup = report_get(report, "metadata.compare.warmup");
 	const char *state = report_get_string(report, "metadata.state");
+	double received;
 
 	if (cJSON_IsTrue(warmup))
 		return "warm-up";
 	if (!state || strcmp(state, "finished") != 0)
 		return state ? state : "no state";
+	if (report_get_number(report, "throughput.messages_received", &received) == 0 &&
+	    received <= 0)
+		return "received nothing";
+	return NULL;
+}
+
+/* Whether another of the @n reports is the retry of this noisy one. */
+static const char *superseded_by(const struct compare_input *in, size_t n, const cJSON *report)
+{
+	const char *id = report_get_string(report, "metadata.id");
+
+	for (size_t i = 0; id && i < n; i++) {
+		const char *of = report_get_string(in[i].report, "metadata.compare.retry_of");
+
+		if (of && strcmp(of, id) == 0)
+			return report_get_string(in[i].report, "metadata.id");
+	}
 	return NULL;
 }
 
@@ -267,6 +287,8 @@ static cJSON *figures_json(void)
 		cJSON_AddStringToObject(
 		    o, "better", figures[f].better == STATS_HIGHER_IS_BETTER ? "higher" : "lower");
 		cJSON_AddBoolToObject(o, "tested", figures[f].tested);
+		/* Compared as log(1 + x): its ratio is that of 1 + x. */
+		cJSON_AddBoolToObject(o, "count", figures[f].count);
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;
@@ -364,7 +386,7 @@ static int collect(const struct compare_input *in, size_t n, unsigned arm, struc
 
 		if (in[i].arm != arm)
 			continue;
-		why = excluded_why(j);
+		why = superseded_by(in, n, j) ? "noisy, run again" : excluded_why(j);
 		if (why) {
 			cJSON *x = cJSON_CreateObject();
 
@@ -481,8 +503,9 @@ bool compare_model_complete(const cJSON *model)
 			return false;
 		cJSON_ArrayForEach(x, cJSON_GetObjectItem(s, "excluded"))
 		{
-			if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(x, "why")),
-			           "warm-up") != 0)
+			const char *why = cJSON_GetStringValue(cJSON_GetObjectItem(x, "why"));
+
+			if (strcmp(why, "warm-up") != 0 && strcmp(why, "noisy, run again") != 0)
 				return false;
 		}
 	}

@@ -88,7 +88,7 @@ static void summary_cell(struct table *t, unsigned row, unsigned col, const cJSO
 	set(t, row, col, "%s [%s-%s]%s", m, lo, hi, best ? " *" : "");
 }
 
-static void ratio_cell(struct table *t, unsigned row, unsigned col, const cJSON *x)
+static void ratio_cell(struct table *t, unsigned row, unsigned col, const cJSON *x, bool count)
 {
 	const char *verdict = str(x, "verdict");
 
@@ -96,8 +96,8 @@ static void ratio_cell(struct table *t, unsigned row, unsigned col, const cJSON 
 		set(t, row, col, "-");
 		return;
 	}
-	set(t, row, col, "%.2fx [%.2f-%.2f]%s%s", num(x, "ratio"), num(x, "ci_low"),
-	    num(x, "ci_high"), verdict[0] ? " " : "", verdict);
+	set(t, row, col, "%.2fx%s [%.2f-%.2f]%s%s", num(x, "ratio"), count ? " of 1+x" : "",
+	    num(x, "ci_low"), num(x, "ci_high"), verdict[0] ? " " : "", verdict);
 }
 
 /* The figures' table. */
@@ -174,7 +174,8 @@ static bool build_ratios(struct table *t, const cJSON *model)
 			if (s == servers->child)
 				continue;
 			ratio_cell(t, row, col++,
-			           cJSON_GetObjectItem(cJSON_GetObjectItem(s, "vs_baseline"), key));
+			           cJSON_GetObjectItem(cJSON_GetObjectItem(s, "vs_baseline"), key),
+			           cJSON_IsTrue(cJSON_GetObjectItem(fig, "count")));
 		}
 		row++;
 	}
@@ -271,8 +272,10 @@ static void print_heading(FILE *out, const cJSON *model, bool markdown)
 	fprintf(out, "%sscenario %s%s%s, %d servers%s\n", markdown ? "**" : "",
 	        str(model, "scenario"), id[0] ? ", compare " : "", id,
 	        cJSON_GetArraySize(cJSON_GetObjectItem(model, "servers")), markdown ? "**" : "");
-	fprintf(out, "%smedian of the trials [95%% interval], * the best; %s\n\n",
-	        markdown ? "\n" : "", str(model, "method"));
+	fprintf(
+	    out,
+	    "%smedian of the trials [95%% interval of their geometric mean], * the best; %s\n\n",
+	    markdown ? "\n" : "", str(model, "method"));
 }
 
 static int print_model(FILE *out, const cJSON *model, void (*print)(FILE *, const struct table *),

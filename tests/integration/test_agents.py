@@ -260,6 +260,16 @@ scenarios = ( {{ name = "idle"; clients = 1; rate = 1.0; duration = 1.0; }} );
         self.assertEqual(p.returncode, 1)
         self.assertIn("override agents: \"b*x\": the weight after '*' must be a number above 0",
                       p.stderr)
+        # Only agents the file names: an address is a command to run, a host
+        # is reached with the daemon's ssh identity.
+        p = ctl(self.bus, "start", "spread", "--agents", "elsewhere.example", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('"elsewhere.example" is not an agent of', p.stderr)
+        # A configured one with another weight is fine.
+        run_id, rep = self.run_scenario("spread", "--agents",
+                                        f"{self.buses['a1'].address}*3", "--set", "duration=1")
+        self.assertEqual(rep["metadata"]["state"], "finished", rep["metadata"])
+        self.assertEqual([p["clients"] for p in rep["agents"]], [60])
 
     def test_z_agent_dies(self):
         """Last: it kills agent a3's daemon."""

@@ -208,6 +208,18 @@ class CompareCase(unittest.TestCase):
             j = self.report(run)
             self.assertEqual(j["noise"]["verdict"], "noisy")
             self.assertTrue(any("other processes" in r for r in j["noise"]["reasons"]), j["noise"])
+            # Each counted trial is a retry, and names the one it replaces.
+            self.assertIn("retry_of", j["metadata"]["compare"])
+        # Rebuilt from all four runs, the replaced ones are not counted.
+        replaced = [self.report(r)["metadata"]["compare"]["retry_of"] for r in s["runs"]]
+        again = compare_json(self.bus, *(s["runs"] + replaced))
+        self.assertEqual(again["servers"][0]["trials"], 2)
+        self.assertEqual(sorted(x["why"] for x in again["servers"][0]["excluded"]),
+                         ["noisy, run again"] * 2)
+        # A finished compare cannot be cancelled, and stays finished.
+        p = ctl(self.bus, "cancel", m["compare_id"], check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("has already ended (finished)", p.stderr)
 
     def test_bad_requests(self):
         p = ctl(self.bus, "compare", "burst-100", "--servers", "c-lws,nope", check=False)

@@ -145,6 +145,40 @@ static void test_excluded(void **state)
 		cJSON_Delete(r[i]);
 }
 
+/* A noisy trial run again: the retry counts, the one it replaces does not;
+ * a trial that received nothing is left out whole. */
+static void test_retry_and_nothing(void **state)
+{
+	cJSON *r[3] = { report("t1", "a", "finished", 1, 0, 0, 1),
+		        report("t1b", "a", "finished", 1, 0, 0, 1),
+		        report("t2", "a", "finished", 1, 0, 0, 1) };
+	struct compare_input in[3] = { { r[0], 0 }, { r[1], 0 }, { r[2], 0 } };
+	const char *names[] = { "a" };
+	const cJSON *s;
+	cJSON *model;
+
+	cJSON_AddStringToObject(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(r[1], "metadata"), "compare"), "retry_of",
+	    "t1");
+	cJSON_SetNumberValue(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(r[2], "throughput"), "messages_received"), 0);
+	assert_int_equal(compare_model_build(in, 3, names, 1, &model), 0);
+	s = cJSON_GetArrayItem(cJSON_GetObjectItem(model, "servers"), 0);
+	assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(s, "trials")), 1);
+	assert_string_equal(
+	    cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(s, "runs"), 0)), "t1b");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+	                        cJSON_GetArrayItem(cJSON_GetObjectItem(s, "excluded"), 0), "why")),
+	                    "noisy, run again");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+	                        cJSON_GetArrayItem(cJSON_GetObjectItem(s, "excluded"), 1), "why")),
+	                    "received nothing");
+	assert_false(compare_model_complete(model));
+	cJSON_Delete(model);
+	for (int i = 0; i < 3; i++)
+		cJSON_Delete(r[i]);
+}
+
 /* Runs given one by one: arms by server name, in order of appearance; an
  * A/A compare's trials keep their arms. */
 static void test_arms(void **state)
@@ -190,9 +224,8 @@ static void test_identical(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_two_x_slower),
-		cmocka_unit_test(test_excluded),
-		cmocka_unit_test(test_arms),
+		cmocka_unit_test(test_two_x_slower),      cmocka_unit_test(test_excluded),
+		cmocka_unit_test(test_retry_and_nothing), cmocka_unit_test(test_arms),
 		cmocka_unit_test(test_identical),
 	};
 

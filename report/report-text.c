@@ -234,6 +234,12 @@ static void write_client(FILE *out, const cJSON *doc)
 	        jnum(cl, "max_thread_cpu_percent"), jnum(cl, "cpu_us_per_message"),
 	        jnum(cl, "rss_max_bytes") / 1048576.0, jnum(cl, "send_lag_p99_ms"),
 	        jnum(cl, "send_lag_max_ms"));
+	if (get(cl, "own_lag_p99_ms"))
+		fprintf(out,
+		        "  send lag p99 by cause: own %.3f ms, late wakeups %.3f ms, "
+		        "backpressure %.3f ms\n",
+		        jnum(cl, "own_lag_p99_ms"), jnum(cl, "wakeup_lag_p99_ms"),
+		        jnum(cl, "backpressure_lag_p99_ms"));
 	fprintf(out, "  %s\n", jstr(cl, "verdict"));
 }
 

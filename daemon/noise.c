@@ -258,3 +258,114 @@ void noise_summarize(const struct noise_tracker *t, const struct noise_threshold
 	ret->noisy = ret->n_reasons > 0;
 	ret->verdict = ret->noisy ? NOISE_VERDICT_NOISY : NOISE_VERDICT_QUIET;
 }
+
+/* ---- other processes ----------------------------------------------------- */
+
+static bool excluded(pid_t pid, const pid_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == pid)
+			return true;
+	return false;
+}
+
+/* utime + stime and cutime + cstime of /proc/PID/stat, in ticks. */
+static int read_proc_ticks(const char *pid, unsigned long long *ret,
+                           unsigned long long *ret_children)
+{
+	char path[64], buf[1024];
+	unsigned long long ut, st;
+	long long cut, cst;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	if (read_text(path, buf, sizeof(buf)) < 0)
+		return -ENOENT;
+	/* After the command name, which may hold spaces and parentheses. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
+	                 &ut, &st, &cut, &cst) != 4)
+		return -EINVAL;
+	*ret = ut + st;
+	*ret_children = (unsigned long long)MAX(cut, 0) + (unsigned long long)MAX(cst, 0);
+	return 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = ((const struct proc_cpu *)a)->pid, y = ((const struct proc_cpu *)b)->pid;
+
+	return (x > y) - (x < y);
+}
+
+int noise_scan_processes(const pid_t *exclude, size_t n_exclude, struct proc_scan *ret)
+{
+	uint64_t tick_ns = 1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK);
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	if (!d)
+		return -errno;
+	ret->n = 0;
+	while ((e = readdir(d))) {
+		unsigned long long ticks, children;
+		pid_t pid;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid = (pid_t)atoi(e->d_name);
+		if (excluded(pid, exclude, n_exclude) ||
+		    read_proc_ticks(e->d_name, &ticks, &children) < 0)
+			continue;
+		if (ret->n == ret->cap) {
+			size_t cap = ret->cap ? ret->cap * 2 : 256;
+			struct proc_cpu *v = realloc(ret->v, cap * sizeof(*v));
+
+			if (!v) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			ret->v = v;
+			ret->cap = cap;
+		}
+		ret->v[ret->n++] = (struct proc_cpu){ .pid = pid,
+			                              .cpu_ns = ticks * tick_ns,
+			                              .children_ns = children * tick_ns };
+	}
+	closedir(d);
+	qsort(ret->v, ret->n, sizeof(*ret->v), cmp_pid);
+	return 0;
+}
+
+static uint64_t growth(uint64_t before, uint64_t after)
+{
+	return after > before ? after - before : 0;
+}
+
+uint64_t noise_scan_delta(const struct proc_scan *prev, const struct proc_scan *now,
+                          int64_t elapsed_ns, unsigned cpus)
+{
+	uint64_t sum = 0, cap = elapsed_ns > 0 ? (uint64_t)elapsed_ns * MAX(cpus, 1u) : 0;
+	size_t j = 0;
+
+	for (size_t i = 0; i < now->n; i++) {
+		const struct proc_cpu *p = &now->v[i], *q = NULL;
+		uint64_t children;
+
+		while (j < prev->n && prev->v[j].pid < p->pid)
+			j++;
+		if (j < prev->n && prev->v[j].pid == p->pid)
+			q = &prev->v[j];
+		sum += q ? growth(q->cpu_ns, p->cpu_ns) : p->cpu_ns;
+		children = q ? growth(q->children_ns, p->children_ns) : p->children_ns;
+		if (children <= cap)
+			sum += children;
+	}
+	return sum;
+}
+
+void noise_scan_clear(struct proc_scan *s)
+{
+	free(s->v);
+	*s = (struct proc_scan){ 0 };
+}

@@ -27,9 +27,9 @@
 
 /* The machine's CPU time so far, summed over all CPUs, from /proc/stat. */
 struct cpu_times {
-	/* user + nice + system: what processes ran (guest time is part of
-	 * user). Interrupts and softirqs are left out: most of them are the
-	 * run's own network traffic, and ksoftirqd's time is counted there. */
+	/* user + nice + system as /proc/stat says; run.c puts the other
+	 * processes' CPU from noise_scan_delta() here instead (see below why
+	 * /proc/stat's is not trusted). */
 	uint64_t busy_ns;
 	uint64_t steal_ns; /* time a hypervisor gave to someone else */
 	uint64_t total_ns; /* every field: busy, idle, iowait, irq, softirq, steal */
@@ -122,6 +122,46 @@ int noise_tracker_add(struct noise_tracker *t, int64_t wall_ns, int64_t mono_ns,
                       double freq_khz);
 
 void noise_tracker_clear(struct noise_tracker *t);
+
+/*
+ * Every process's CPU time, from /proc/PID/stat: utime + stime + cutime +
+ * cstime (the last two: its children that ended and were waited for, so
+ * that short-lived processes such as a build's compilers are counted when
+ * their parent reaps them). Sorted by pid.
+ *
+ * Why not /proc/stat: in virtual machines its counters can be far off from
+ * what the processes used (measured here: 3 ticks of system time on both
+ * CPUs while the tasks used 150; another time twice what they used), and it
+ * charges softirq work done in the idle task's context, invisible to
+ * anyone, as system time.
+ */
+struct proc_cpu {
+	pid_t pid;
+	uint64_t cpu_ns;      /* utime + stime */
+	uint64_t children_ns; /* cutime + cstime */
+};
+
+struct proc_scan {
+	struct proc_cpu *v;
+	size_t n, cap;
+};
+
+/* Scans /proc, leaving out @exclude (the run's processes and the daemon).
+ * Return: 0 or a negative errno. */
+int noise_scan_processes(const pid_t *exclude, size_t n_exclude, struct proc_scan *ret);
+
+/*
+ * What the processes of @now used in the @elapsed_ns since @prev: per pid,
+ * the growth; a pid new in @now counts whole (it started within the
+ * interval); one gone is lost until its parent reaps it. A growth of the
+ * reaped children's time larger than @elapsed_ns on every one of @cpus is
+ * a long-lived child that ended (a daemon stopped), not work of this
+ * interval: it is left out.
+ */
+uint64_t noise_scan_delta(const struct proc_scan *prev, const struct proc_scan *now,
+                          int64_t elapsed_ns, unsigned cpus);
+
+void noise_scan_clear(struct proc_scan *s);
 
 /**
  * noise_summarize() - the verdict of @t against @th: noisy when a mean is

@@ -123,6 +123,8 @@ static void release_resources(struct run *r)
 	r->server_child = child_free(r->server_child);
 	r->load_child = child_free(r->load_child);
 	r->remote = remote_load_free(r->remote);
+	noise_scan_clear(&r->scan_prev);
+	noise_scan_clear(&r->scan_now);
 	r->start_timer = sd_event_source_disable_unref(r->start_timer);
 	cJSON_Delete(r->result);
 	r->result = NULL;
@@ -421,17 +423,32 @@ static void sample_noise(struct run *r, int64_t wall, int64_t mono, struct noise
                          size_t n)
 {
 	struct cpu_times times;
-	struct procstat self;
+	struct proc_scan swap;
+	pid_t ours[NOISE_MAX_PROCS + 1];
 	double khz;
 	int k;
 
 	if (noise_read_cpu_times(&times) < 0)
 		return; /* the next sample covers this interval too */
-	if (procstat_read_process(getpid(), &self) == 0)
-		procs[n++] = (struct noise_proc){ .pid = getpid(), .cpu_ns = self.cpu_ns };
+	/* Other processes' CPU from their own counters (noise.h says why not
+	 * /proc/stat's busy time); /proc/stat still gives the steal time. */
+	for (size_t i = 0; i < n && i < NOISE_MAX_PROCS; i++)
+		ours[i] = procs[i].pid;
+	ours[MIN(n, (size_t)NOISE_MAX_PROCS)] = getpid();
+	if (noise_scan_processes(ours, MIN(n, (size_t)NOISE_MAX_PROCS) + 1, &r->scan_now) < 0)
+		return;
+	if (r->scan_prev.v)
+		r->others_ns +=
+		    noise_scan_delta(&r->scan_prev, &r->scan_now, mono - r->scan_mono_ns,
+		                     (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+	r->scan_mono_ns = mono;
+	swap = r->scan_prev;
+	r->scan_prev = r->scan_now;
+	r->scan_now = swap;
+	times.busy_ns = r->others_ns;
 	if (noise_read_freq_khz(NOISE_SYSFS_CPU, &khz) < 0)
 		khz = NAN;
-	k = noise_tracker_add(&r->noise, wall, mono, &times, procs, n, khz);
+	k = noise_tracker_add(&r->noise, wall, mono, &times, NULL, 0, khz);
 	if (k < 0)
 		log_error_errno(k, "run %s: cannot record the noise sample", r->id);
 }

@@ -148,6 +148,11 @@ struct run {
 	/* Distributed runs (remote-load.h): the load on agents instead of a
 	 * local wsbench-load; as an agent, when our part starts. */
 	struct remote_load *remote;
+	/* Other processes' CPU (noise.h): the last two scans of /proc and
+	 * their growth so far. */
+	struct proc_scan scan_prev, scan_now;
+	int64_t scan_mono_ns; /* when scan_prev was taken */
+	uint64_t others_ns;
 	int64_t start_at_ns;
 	sd_event_source *start_timer;
 	struct server_config *own_server;

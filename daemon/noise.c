@@ -198,7 +198,8 @@ int noise_tracker_add(struct noise_tracker *t, int64_t wall_ns, int64_t mono_ns,
 	t->prev = *now;
 	t->prev_mono_ns = mono_ns;
 	t->have_prev = true;
-	memcpy(t->procs, procs, n_procs * sizeof(*procs));
+	if (n_procs) /* memcpy() from NULL is undefined, even of 0 bytes */
+		memcpy(t->procs, procs, n_procs * sizeof(*procs));
 	t->n_procs = n_procs;
 	return 0;
 }

@@ -26,10 +26,14 @@ static inline void fuzz_load_accepts(const struct scenario_config *s)
 		struct scenario_value v;
 		char *a = args[argc];
 
-		if (!scenario_get(s, i, &v))
+		if (!scenario_get(s, i, &v) || !v.field->load_option)
 			continue;
 		fuzz_check(argc < 48);
-		if (v.field->type == SCENARIO_UINT)
+		if (v.field->type == SCENARIO_BOOL) {
+			if (!v.b)
+				continue;
+			snprintf(a, sizeof(args[0]), "--%s", v.field->load_option);
+		} else if (v.field->type == SCENARIO_UINT)
 			snprintf(a, sizeof(args[0]), "--%s=%u", v.field->load_option, v.u);
 		else if (v.field->type == SCENARIO_DOUBLE)
 			snprintf(a, sizeof(args[0]), "--%s=%.15g", v.field->load_option, v.d);

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "json.h"
 #include "load-protocol.h"
+#include "histogram-json.h"
 #include "load-report.h"
 #include "macro.h"
 #include "report-text.h"
@@ -37,30 +38,6 @@ double load_result_rate(const struct load_result *r)
 static double ms(uint64_t us)
 {
 	return (double)us / 1000.0;
-}
-
-struct percentile_spec {
-	const char *name;
-	double p;
-};
-
-static const struct percentile_spec percentiles[] = {
-	{ "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p99_9", 99.9 }, { "p99_99", 99.99 },
-};
-
-static cJSON *latency_json(const struct histogram *h)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddNumberToObject(o, "count", (double)h->total);
-	cJSON_AddNumberToObject(o, "min", ms(histogram_min(h)));
-	for (size_t i = 0; i < ELEMENTSOF(percentiles); i++)
-		cJSON_AddNumberToObject(o, percentiles[i].name,
-		                        ms(histogram_percentile(h, percentiles[i].p)));
-	cJSON_AddNumberToObject(o, "max", ms(h->max));
-	cJSON_AddNumberToObject(o, "mean", histogram_mean(h) / 1000.0);
-	cJSON_AddNumberToObject(o, "stddev", histogram_stddev(h) / 1000.0);
-	return o;
 }
 
 static cJSON *codes_json(const struct load_code_count *table)
@@ -250,7 +227,7 @@ static cJSON *ramp_json(const struct load_result *r)
 	cJSON_AddNumberToObject(j, "last_established_s", span);
 	cJSON_AddNumberToObject(j, "achieved_per_s",
 	                        span > 0 ? (double)s->conn_established / span : 0);
-	cJSON_AddItemToObject(j, "attempt_lag_ms", latency_json(&s->connect_lag));
+	cJSON_AddItemToObject(j, "attempt_lag_ms", histogram_latency_json(&s->connect_lag));
 	return j;
 }
 
@@ -273,7 +250,7 @@ static cJSON *tls_json(const struct load_result *r)
 	cJSON_AddNumberToObject(t, "errors", (double)s->tls_errors);
 	if (r->tls_error[0])
 		cJSON_AddStringToObject(t, "first_error", r->tls_error);
-	cJSON_AddItemToObject(t, "handshake_ms", latency_json(&s->tls_handshake));
+	cJSON_AddItemToObject(t, "handshake_ms", histogram_latency_json(&s->tls_handshake));
 	return t;
 }
 
@@ -348,16 +325,17 @@ static cJSON *result_json(const struct load_result *r)
 	cJSON_AddItemToObject(root, LOAD_RESULT_THROUGHPUT, throughput_json(r));
 	lat = cJSON_AddObjectToObject(root, LOAD_RESULT_LATENCY);
 	cJSON_AddStringToObject(lat, "unit", "ms");
-	cJSON_AddItemToObject(lat, "corrected", latency_json(&r->stats.corrected));
-	cJSON_AddItemToObject(lat, "uncorrected", latency_json(&r->stats.uncorrected));
+	cJSON_AddItemToObject(lat, "corrected", histogram_latency_json(&r->stats.corrected));
+	cJSON_AddItemToObject(lat, "uncorrected", histogram_latency_json(&r->stats.uncorrected));
 	cJSON_AddNumberToObject(lat, "uncorrected_missing", (double)r->stats.uncorrected_missing);
 	/* Connection set-up, each step on its own: connect() to TCP
 	 * established (read at most a tick late), the TLS handshake, the
 	 * upgrade request to its 101 (timed by the kernel's receive stamp). */
-	cJSON_AddItemToObject(lat, "tcp_connect", latency_json(&r->stats.tcp_connect));
-	cJSON_AddItemToObject(lat, "upgrade", latency_json(&r->stats.upgrade));
+	cJSON_AddItemToObject(lat, "tcp_connect", histogram_latency_json(&r->stats.tcp_connect));
+	cJSON_AddItemToObject(lat, "upgrade", histogram_latency_json(&r->stats.upgrade));
 	if (r->opts->tls)
-		cJSON_AddItemToObject(lat, "tls_handshake", latency_json(&r->stats.tls_handshake));
+		cJSON_AddItemToObject(lat, "tls_handshake",
+		                      histogram_latency_json(&r->stats.tls_handshake));
 	cJSON_AddItemToObject(root, "ramp", ramp_json(r));
 	cJSON_AddItemToObject(root, LOAD_RESULT_ERRORS, errors_json(r));
 	if (r->opts->tls)

@@ -22,33 +22,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from privatebus import Daemon, PrivateBus, build, ctl, ctl_json  # noqa: E402
 from servers import available_servers, free_port  # noqa: E402
+from pki import make_pki  # noqa: E402
 
 # The sanitizer build (scripts/test) leaves the reference servers out.
 HAVE_GORILLA = "go-gorilla" in available_servers()
 
 RUN = ["--set", "duration=2", "--set", "drain_timeout=2", "--set", "clients=4",
        "--set", "rate=50"]
-
-
-def openssl(*args, cwd):
-    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True, capture_output=True)
-
-
-def make_pki(d):
-    """A CA, a certificate for 127.0.0.1 signed by it, and a key of another."""
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=wsbench test CA",
-            cwd=d)
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost", cwd=d)
-    with open(os.path.join(d, "ext.cnf"), "w") as f:
-        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "ext.cnf", cwd=d)
-    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-out", "other.key", cwd=d)
-    for k in ("server.key", "other.key", "ca.key"):
-        os.chmod(os.path.join(d, k), 0o600)
 
 
 def config_text(d, reports, ports, key="server.key"):

@@ -19,28 +19,11 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import servers  # noqa: E402
+from pki import make_pki, openssl  # noqa: E402
 
 LOAD = os.path.join(servers.build_dir(), "load", "wsbench-load")
 FAULT = os.path.join(HERE, "..", "lib", "tlsfaultserver.py")
 TLS_SERVERS = ("c-lws", "go-gorilla", "node-ws", "dotnet-kestrel")
-
-
-def openssl(*args, cwd):
-    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True, capture_output=True)
-
-
-def make_pki(d):
-    """A CA, and a certificate for localhost and 127.0.0.1 signed by it."""
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=wsbench test CA",
-            cwd=d)
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost", cwd=d)
-    with open(os.path.join(d, "ext.cnf"), "w") as f:
-        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "ext.cnf", cwd=d)
-    return (os.path.join(d, n) for n in ("ca.pem", "server.pem", "server.key"))
 
 
 def run_load(url, *args, timeout=120):

@@ -54,6 +54,8 @@ const char load_usage[] =
     "  --deflate-window BITS    ask for windows of at most 2^BITS bytes, both ways (9..15)\n"
     "  --deflate-client-no-context-takeover  reset our compressor after each message\n"
     "  --deflate-server-no-context-takeover  ask the server to reset its own\n"
+    "  --deflate-level N        our zlib compression level, 1..9 (default 1: cheap;\n"
+    "                           zlib's usual 6 costs the client more, not the server)\n"
     "Capacity search:\n"
     "  --find-max-rate          search the highest total rate with p99 <= --p99-max\n"
     "  --p99-max SECS           latency bound, e.g. 10ms (default 10ms)\n"
@@ -101,6 +103,7 @@ enum {
 	OPT_DEFLATE_WINDOW,
 	OPT_DEFLATE_CNCT,
 	OPT_DEFLATE_SNCT,
+	OPT_DEFLATE_LEVEL,
 };
 
 static const struct option long_options[] = {
@@ -137,6 +140,7 @@ static const struct option long_options[] = {
 	{ "deflate-window", required_argument, NULL, OPT_DEFLATE_WINDOW },
 	{ "deflate-client-no-context-takeover", no_argument, NULL, OPT_DEFLATE_CNCT },
 	{ "deflate-server-no-context-takeover", no_argument, NULL, OPT_DEFLATE_SNCT },
+	{ "deflate-level", required_argument, NULL, OPT_DEFLATE_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{}
@@ -340,8 +344,9 @@ static int validate(struct load_options *o, char *err, size_t errlen)
 		FAIL("--ca: cannot read '%s': %s", o->ca_file, strerror(errno));
 	if (!o->deflate &&
 	    (o->deflate_offer.window_bits || o->deflate_offer.client_no_context_takeover ||
-	     o->deflate_offer.server_no_context_takeover))
-		FAIL("--deflate-window and the no-context-takeover switches need --deflate");
+	     o->deflate_offer.server_no_context_takeover || o->deflate_offer.level))
+		FAIL("--deflate-window, --deflate-level and the no-context-takeover switches need "
+		     "--deflate");
 	if (s->pattern == PATTERN_RAMP && s->rate_end < 0)
 		FAIL("--pattern ramp needs --rate-end");
 	if (s->pattern != PATTERN_RAMP && s->rate_end >= 0)
@@ -501,6 +506,10 @@ int load_options_parse(struct load_options *o, int argc, char **argv, char *err,
 			break;
 		case OPT_DEFLATE_SNCT:
 			o->deflate_offer.server_no_context_takeover = true;
+			break;
+		case OPT_DEFLATE_LEVEL:
+			r = num("deflate-level", optarg, 1, 9, &v, err, errlen);
+			o->deflate_offer.level = (int)v;
 			break;
 		case 'h':
 			return LOAD_OPTIONS_HELP;

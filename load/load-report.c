@@ -269,6 +269,7 @@ static cJSON *deflate_json(const struct load_result *r)
 		                      r->pmd.server_no_context_takeover);
 		cJSON_AddNumberToObject(d, "client_max_window_bits", r->pmd.client_max_window_bits);
 		cJSON_AddNumberToObject(d, "server_max_window_bits", r->pmd.server_max_window_bits);
+		cJSON_AddNumberToObject(d, "client_level", r->pmd.level);
 	}
 	cJSON_AddNumberToObject(d, "errors", (double)s->deflate_errors);
 	return d;

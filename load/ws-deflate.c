@@ -75,7 +75,8 @@ int ws_deflate_accept(const struct ws_deflate_offer *o, char *value, struct ws_d
 {
 	struct ws_deflate_params p = { .on = true,
 		                       .client_max_window_bits = WS_DEFLATE_MAX_BITS,
-		                       .server_max_window_bits = WS_DEFLATE_MAX_BITS };
+		                       .server_max_window_bits = WS_DEFLATE_MAX_BITS,
+		                       .level = o->level ? o->level : WS_DEFLATE_LEVEL_DEFAULT };
 	bool seen_cmwb = false, seen_smwb = false;
 	char *save = NULL, *tok;
 
@@ -168,8 +169,8 @@ ssize_t ws_deflate_compress(struct ws_deflate *d, const uint8_t *in, size_t len,
 			return -ENOMEM;
 		/* memLevel 8 is zlib's default; 256 KiB per connection at a
 		 * 15-bit window (--deflate-window lowers it). */
-		if (deflateInit2(z, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
-		                 -(int)d->params.client_max_window_bits, 8,
+		if (deflateInit2(z, d->params.level ? d->params.level : WS_DEFLATE_LEVEL_DEFAULT,
+		                 Z_DEFLATED, -(int)d->params.client_max_window_bits, 8,
 		                 Z_DEFAULT_STRATEGY) != Z_OK) {
 			free(z);
 			return -ENOMEM;

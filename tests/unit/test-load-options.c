@@ -92,6 +92,14 @@ static void test_tls_and_deflate(void **state)
 	assert_true(o.deflate_offer.server_no_context_takeover);
 	assert_false(o.deflate_offer.client_no_context_takeover);
 	assert_int_equal(o.payload, PAYLOAD_TEXT);
+	assert_int_equal(o.deflate_offer.level, 0); /* WS_DEFLATE_LEVEL_DEFAULT */
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --deflate --deflate-level 6"), 0);
+	assert_int_equal(o.deflate_offer.level, 6);
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --deflate --deflate-level 0"),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "--deflate-level: must be 1..9"));
+	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --deflate-level 6"), -EINVAL);
+	assert_non_null(strstr(err, "need --deflate"));
 	assert_int_equal(parse(&o, err, "--url ws://127.0.0.1:1/ --deflate --deflate-window 8"),
 	                 -EINVAL);
 	assert_non_null(strstr(err, "--deflate-window: must be 9..15"));

@@ -65,8 +65,9 @@ class Peer(servers.ServerProcess):
         self.argv = [w.replace("{port}", port) for w in shlex.split(template)]
 
 
-def make_server(name, a, pinned=True):
-    srv = Peer(name, a.peers[name]) if name in a.peers else servers.ServerProcess(name)
+def make_server(name, a, pinned=True, args=()):
+    """args: the server's own options (--tls-cert, --deflate); not for peers."""
+    srv = Peer(name, a.peers[name]) if name in a.peers else servers.ServerProcess(name, args)
     if a.pin and pinned:
         srv.argv = ["taskset", "-c", "1"] + srv.argv
     return srv
@@ -85,12 +86,13 @@ def pinned(cmd, a):
     return (["taskset", "-c", "0"] + cmd) if a.pin else cmd
 
 
-def trial_wsbench_load(url, a, clients, rate, seconds, warmup=1.0):
+def trial_wsbench_load(url, a, clients, rate, seconds, warmup=1.0, extra=()):
+    """extra: more wsbench-load options (--ca, --deflate, --payload)."""
     cmd = [os.path.join(servers.build_dir(), "load", "wsbench-load"), "--url", url,
            "--clients", str(clients), "--size", str(a.size), "--type", "text",
            "--threads", "1" if a.pin else "0", "--rate", str(rate / clients),
            "--duration", str(seconds), "--warmup", str(warmup), "--ramp-up", str(a.ramp(clients)),
-           "--json", "--no-progress"]
+           "--json", "--no-progress"] + list(extra)
     if clients > 20000:
         cmd += ["--source-addresses", "auto"]
     p = subprocess.run(pinned(cmd, a), capture_output=True, text=True, timeout=3600)
@@ -103,12 +105,20 @@ def trial_wsbench_load(url, a, clients, rate, seconds, warmup=1.0):
             "established": r["errors"]["connections"]["established"],
             "p50_ms": lat["p50"], "p99_ms": lat["p99"],
             "client_cpu_s": r["client"]["cpu_seconds"],
-            "client_limited": r["client"]["client_limited"], "verdict": r["client"]["verdict"]}
+            "client_limited": r["client"]["client_limited"], "verdict": r["client"]["verdict"],
+            "wire_bytes_sent": r["throughput"].get("wire_bytes_per_message_sent"),
+            "wire_bytes_received": r["throughput"].get("wire_bytes_per_message_received"),
+            "deflate_accepted": r.get("deflate"), "tls": r.get("tls"),
+            "upgrade_p99_ms": r["latency"].get("upgrade", {}).get("p99"),
+            "ramp_achieved_per_s": (r.get("ramp") or {}).get("achieved_per_s"),
+            "client_cpu_percent": r["client"].get("cpu_percent_mean")}
 
 
-def trial_tcpkali(url, a, clients, rate, seconds, warmup=1.0):
+def trial_tcpkali(url, a, clients, rate, seconds, warmup=1.0, extra=()):
     """tcpkali sends --size-byte messages carrying its latency marker; the
-    echo carries it back. Counts come from its byte totals."""
+    echo carries it back. Counts come from its byte totals (of WebSocket
+    bytes, before TLS). A wss:// URL adds --ssl (tcpkali does not verify the
+    certificate); extra: more tcpkali options."""
     host_port = url.split("//", 1)[1].rstrip("/")
     marker = "wsbench-marker"
     message = marker + "x" * max(0, a.size - len(marker))
@@ -116,7 +126,9 @@ def trial_tcpkali(url, a, clients, rate, seconds, warmup=1.0):
     cmd = [a.tcpkali, "--ws", "-c", str(clients), "-r", f"{rate / clients:g}",
            "--connect-rate", str(max(100, int(clients / ramp) if ramp else 100000)),
            "-m", message, "--latency-marker", marker, "--latency-percentiles", "50,99",
-           "-T", f"{seconds + warmup + ramp:g}s", host_port]
+           "-T", f"{seconds + warmup + ramp:g}s", host_port] + list(extra)
+    if url.startswith("wss://"):
+        cmd[1:1] = ["--ssl"]
     if clients > 20000:
         cmd[1:1] = ["--source-ip", ",".join(f"127.0.0.{i}" for i in range(1, 1 + clients // 20000 + 1))]
     t0 = os.times()
@@ -139,12 +151,15 @@ def trial_tcpkali(url, a, clients, rate, seconds, warmup=1.0):
             "client_limited": None, "verdict": "tcpkali: not judged"}
 
 
-def run_trial(srv, a, clients, rate, seconds):
-    """One trial with server CPU and RSS sampled around it."""
-    trial = trial_tcpkali if a.client == "tcpkali" else trial_wsbench_load
+def run_trial(srv, a, clients, rate, seconds, extra=(), client=None, url=None):
+    """One trial with server CPU and RSS sampled around it. client: the
+    load client for this trial (default a.client); url: the server's URL
+    as the client should name it (default srv.url)."""
+    client = client or a.client
+    trial = trial_tcpkali if client == "tcpkali" else trial_wsbench_load
     pid = srv.proc.pid
     cpu0, rss0 = servers.cpu_seconds(pid), servers.rss_bytes(pid)
-    r = trial(srv.url, a, clients, rate, seconds)
+    r = trial(url or srv.url, a, clients, rate, seconds, extra=extra)
     r["server_cpu_s"] = servers.cpu_seconds(pid) - cpu0
     r["server_rss_before"], r["server_rss_after"] = rss0, servers.rss_bytes(pid)
     n = max(r["received"], 1)

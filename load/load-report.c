@@ -270,6 +270,8 @@ static cJSON *deflate_json(const struct load_result *r)
 		cJSON_AddNumberToObject(d, "client_max_window_bits", r->pmd.client_max_window_bits);
 		cJSON_AddNumberToObject(d, "server_max_window_bits", r->pmd.server_max_window_bits);
 		cJSON_AddNumberToObject(d, "client_level", r->pmd.level);
+		cJSON_AddStringToObject(d, "client_strategy",
+		                        r->pmd.literals_only ? "huffman-only" : "default");
 	}
 	cJSON_AddNumberToObject(d, "errors", (double)s->deflate_errors);
 	return d;

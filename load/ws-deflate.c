@@ -76,7 +76,8 @@ int ws_deflate_accept(const struct ws_deflate_offer *o, char *value, struct ws_d
 	struct ws_deflate_params p = { .on = true,
 		                       .client_max_window_bits = WS_DEFLATE_MAX_BITS,
 		                       .server_max_window_bits = WS_DEFLATE_MAX_BITS,
-		                       .level = o->level ? o->level : WS_DEFLATE_LEVEL_DEFAULT };
+		                       .level = o->level ? o->level : WS_DEFLATE_LEVEL_DEFAULT,
+		                       .literals_only = o->literals_only };
 	bool seen_cmwb = false, seen_smwb = false;
 	char *save = NULL, *tok;
 
@@ -171,7 +172,8 @@ ssize_t ws_deflate_compress(struct ws_deflate *d, const uint8_t *in, size_t len,
 		 * 15-bit window (--deflate-window lowers it). */
 		if (deflateInit2(z, d->params.level ? d->params.level : WS_DEFLATE_LEVEL_DEFAULT,
 		                 Z_DEFLATED, -(int)d->params.client_max_window_bits, 8,
-		                 Z_DEFAULT_STRATEGY) != Z_OK) {
+		                 d->params.literals_only ? Z_HUFFMAN_ONLY : Z_DEFAULT_STRATEGY) !=
+		    Z_OK) {
 			free(z);
 			return -ENOMEM;
 		}

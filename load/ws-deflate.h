@@ -32,6 +32,7 @@ struct ws_deflate_offer {
 	bool client_no_context_takeover; /* we reset our compressor after each message */
 	bool server_no_context_takeover; /* we ask the server to reset its own */
 	int level;                       /* our zlib level, 1..9; 0: WS_DEFLATE_LEVEL_DEFAULT */
+	bool literals_only;              /* Huffman coding only: for random payloads */
 };
 
 /* What the server's response settled (section 7.1), for both directions. */
@@ -42,6 +43,7 @@ struct ws_deflate_params {
 	uint8_t client_max_window_bits; /* our compressor's window: 15 unless limited */
 	uint8_t server_max_window_bits; /* the server's: 15 unless limited */
 	int level;                      /* our compressor's zlib level (not negotiated) */
+	bool literals_only;             /* Z_HUFFMAN_ONLY (not negotiated) */
 };
 
 /**

@@ -14,12 +14,14 @@
 #define ECHO_DEFAULT_MAX_MESSAGE       (16u * 1024 * 1024)
 #define ECHO_DEFAULT_HANDSHAKE_TIMEOUT 10
 #define ECHO_MAX_THREADS               64
+#define ECHO_DEFAULT_RX_BUFFER         512
 
 struct echo_options {
 	const char *host;
 	uint16_t port;              /* 0: any free port, reported on the READY line */
 	unsigned threads;           /* one lws context per thread */
 	size_t max_message_size;    /* reassembled message limit; above it: close 1009 */
+	size_t rx_buffer;           /* lws's per-connection receive buffer, bytes */
 	unsigned max_connections;   /* 0: unlimited (bounded by RLIMIT_NOFILE) */
 	unsigned handshake_timeout; /* seconds for the HTTP upgrade to complete */
 	const char *tls_cert;       /* --tls-cert: serve wss:// with this certificate (PEM) */

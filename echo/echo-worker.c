@@ -138,7 +138,7 @@ static int on_filter_upgrade(struct lws *wsi)
  * buffer, a message up to that size inflates in one pass and nothing is
  * left to drain. lws allocates it on the first compressed message only.
  */
-#define ECHO_DEFLATE_RX_BITS 18 /* 256 KiB: echo_protocols_deflate's rx_buffer_size */
+#define ECHO_DEFLATE_RX_BITS 18 /* 256 KiB: the receive buffer under --deflate */
 
 static void widen_inflate_buffer(struct lws *wsi)
 {
@@ -474,19 +474,14 @@ static int acceptor_callback(struct lws *wsi, enum lws_callback_reasons reason, 
 	}
 }
 
+/* Copied per worker, where the receive buffer's size is set (see
+ * worker_protocols()). */
 static const struct lws_protocols echo_protocols[] = {
 	/* Index 0: a ws upgrade without Sec-WebSocket-Protocol binds here. */
 	{
 	    .name = ECHO_PROTOCOL_NAME,
 	    .callback = echo_callback,
 	    .per_session_data_size = sizeof(struct echo_pss),
-	    /* Allocated per connection by lws, for the connection's life: it
-	     * is most of an idle connection's memory (RSS per idle connection,
-	     * 3,000 open: 5.5 KiB at 16 KiB or 4 KiB, 3.5 at 2 KiB, 2.5 at
-	     * 1 KiB, 2.0 at 512 B; lws's own state is the other 1.5 KiB).
-	     * Larger messages arrive in several callbacks and are reassembled
-	     * in our buffers; the benchmark's 64-byte messages fit. */
-	    .rx_buffer_size = 512,
 	    .tx_packet_size = ECHO_FRAME_MAX,
 	},
 	{
@@ -497,28 +492,33 @@ static const struct lws_protocols echo_protocols[] = {
 };
 
 /*
- * The same under --deflate, with a much larger per-connection receive
- * buffer: lws caps permessage-deflate's inflate buffer at the receive
- * buffer's size, and widen_inflate_buffer() needs it that large. Measured
- * here with it: 4 KiB to 1 MiB text and random messages verify over ws://
- * and wss:// (without it, 4 KiB text failed at 2 msg/s per connection).
- * Buffers this size are malloc'd with mmap, so an idle connection's
- * resident cost grows only with what it receives.
+ * The receive buffer (--rx-buffer, default 512 bytes) is allocated by lws
+ * per connection for the connection's life, and lws reads at most that
+ * much per wakeup. So it trades memory for syscalls: RSS per idle
+ * connection (3,000 open) was 5.5 KiB at 16 KiB or 4 KiB, 3.5 at 2 KiB,
+ * 2.5 at 1 KiB, 2.0 at 512 B (lws's own state is the other 1.5 KiB); a
+ * 4 KiB message costs 8 recv() calls and 8 loop turns at 512 B, one at
+ * 4 KiB. Larger messages arrive in several callbacks and are reassembled
+ * in our buffers; the benchmark's 64-byte messages fit.
+ *
+ * Under --deflate it is at least 256 KiB: lws caps permessage-deflate's
+ * inflate buffer at the receive buffer's size, and widen_inflate_buffer()
+ * needs it that large. Measured here with it: 4 KiB to 1 MiB text and
+ * random messages verify over ws:// and wss:// (without it, 4 KiB text
+ * failed at 2 msg/s per connection). Buffers this size are malloc'd with
+ * mmap, so an idle connection's resident cost grows only with what it
+ * receives.
  */
-static const struct lws_protocols echo_protocols_deflate[] = {
-	{
-	    .name = ECHO_PROTOCOL_NAME,
-	    .callback = echo_callback,
-	    .per_session_data_size = sizeof(struct echo_pss),
-	    .rx_buffer_size = 1 << ECHO_DEFLATE_RX_BITS,
-	    .tx_packet_size = ECHO_FRAME_MAX,
-	},
-	{
-	    .name = "wsbench-acceptor",
-	    .callback = acceptor_callback,
-	},
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+static const struct lws_protocols *worker_protocols(struct echo_worker *w)
+{
+	size_t rx = w->opts->rx_buffer;
+
+	if (w->opts->deflate && rx < (size_t)1 << ECHO_DEFLATE_RX_BITS)
+		rx = (size_t)1 << ECHO_DEFLATE_RX_BITS;
+	memcpy(w->protocols, echo_protocols, sizeof(echo_protocols));
+	w->protocols[0].rx_buffer_size = rx;
+	return w->protocols;
+}
 
 static int worker_create_context(struct echo_worker *w)
 {
@@ -536,7 +536,7 @@ static int worker_create_context(struct echo_worker *w)
 	foreign_loops[0] = w->loop;
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
-	info.protocols = w->opts->deflate ? echo_protocols_deflate : echo_protocols;
+	info.protocols = worker_protocols(w);
 	info.user = w;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_LIBEV;
 	if (w->opts->tls_cert) {

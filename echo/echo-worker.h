@@ -45,7 +45,8 @@ struct echo_worker {
 	struct ev_loop *loop; /* libev on epoll, lws's foreign loop */
 	struct lws_context *context;
 	struct lws_vhost *vhost;
-	uint8_t *tx_buf; /* LWS_PRE + ECHO_DIRECT_MAX: echoes written at once */
+	uint8_t *tx_buf;                   /* LWS_PRE + ECHO_DIRECT_MAX: echoes written at once */
+	struct lws_protocols protocols[3]; /* echo, acceptor, end; see worker_protocols() */
 
 	pthread_mutex_t lock; /* guards context against use after destroy */
 	atomic_bool stop_requested;

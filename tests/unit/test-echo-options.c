@@ -30,6 +30,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.threads, 1);
 	assert_int_equal(o.max_message_size, 16u << 20);
 	assert_int_equal(o.max_connections, 0);
+	assert_int_equal(o.rx_buffer, 512);
 }
 
 static void test_values(void **state)
@@ -41,6 +42,8 @@ static void test_values(void **state)
 	assert_int_equal(o.port, 0);
 	assert_int_equal(o.threads, 4);
 	assert_int_equal(o.max_message_size, 1024);
+	assert_int_equal(parse(&o, err, "--rx-buffer=4K", NULL, NULL), 0);
+	assert_int_equal(o.rx_buffer, 4096);
 	assert_int_equal(parse(&o, err, "--host", "::1", "-v"), 0);
 	assert_string_equal(o.host, "::1");
 	assert_int_equal(o.verbose, 1);
@@ -53,6 +56,8 @@ static void test_errors_name_the_option(void **state)
 
 	assert_int_equal(parse(&o, err, "--port", "70000", NULL), -EINVAL);
 	assert_string_equal(err, "--port: must be 0..65535, got '70000'");
+	assert_int_equal(parse(&o, err, "--rx-buffer", "64", NULL), -EINVAL);
+	assert_string_equal(err, "--rx-buffer: must be 128..1M bytes, got '64'");
 	assert_int_equal(parse(&o, err, "--threads", "many", NULL), -EINVAL);
 	assert_string_equal(err, "--threads: not a number: 'many'");
 	assert_int_equal(parse(&o, err, "--bogus", NULL, NULL), -EINVAL);

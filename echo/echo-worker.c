@@ -520,6 +520,19 @@ static const struct lws_protocols *worker_protocols(struct echo_worker *w)
 	return w->protocols;
 }
 
+/*
+ * No idle checks: lws's default policy (ping after 300 s without a pong,
+ * hang up at 310) schedules a timer per connection at ESTABLISHED, and lws
+ * 4.1.6 keeps timers in a sorted linked list, so each new connection walked
+ * every other's timer: at 19,000 connections opened at 1,900/s, 82% of the
+ * server's CPU was lws_dll2_add_sorted() (perf), the ramp fell to 1,470
+ * connections/s and connects waited for SYN retransmissions (p99 2.5 s).
+ * An echo server under test should not ping on its own anyway: liveness is
+ * the load generator's to judge.
+ */
+static const lws_retry_bo_t no_idle_checks = { .secs_since_valid_ping = 0,
+	                                       .secs_since_valid_hangup = 0 };
+
 static int worker_create_context(struct echo_worker *w)
 {
 	struct lws_context_creation_info info;
@@ -550,6 +563,7 @@ static int worker_create_context(struct echo_worker *w)
 		info.alpn = "http/1.1";
 	}
 	info.foreign_loops = foreign_loops;
+	info.retry_and_idle_policy = &no_idle_checks;
 	info.timeout_secs = w->opts->handshake_timeout;
 	info.timeout_secs_ah_idle = w->opts->handshake_timeout;
 	/* Per-thread read buffer: large reads cost nothing per connection. */

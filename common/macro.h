@@ -14,6 +14,10 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
+/* A macro's value as a string literal: STRINGIFY(18) is "18". */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x)  STRINGIFY_(x)
+
 /* Returns the pointer and clears the variable, so its cleanup does nothing. */
 #define TAKE_PTR(p)                                                                                \
 	({                                                                                         \

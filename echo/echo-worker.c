@@ -29,7 +29,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <libwebsockets.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,6 +37,7 @@
 #include "echo-session.h"
 #include "echo-worker.h"
 #include "log.h"
+#include "macro.h"
 #include "recv-guard.h"
 
 /* Payload bytes per outgoing frame: large messages go out as fragments so
@@ -142,11 +142,9 @@ static int on_filter_upgrade(struct lws *wsi)
 
 static void widen_inflate_buffer(struct lws *wsi)
 {
-	char bits[4];
-
-	snprintf(bits, sizeof(bits), "%d", ECHO_DEFLATE_RX_BITS);
 	/* -1 when the client did not negotiate the extension. */
-	lws_set_extension_option(wsi, "permessage-deflate", "rx_buf_size", bits);
+	lws_set_extension_option(wsi, "permessage-deflate", "rx_buf_size",
+	                         STRINGIFY(ECHO_DEFLATE_RX_BITS));
 }
 
 static int on_established(struct lws *wsi, struct echo_pss *pss)

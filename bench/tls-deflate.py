@@ -126,13 +126,13 @@ def ramp_trial(srv, a, scheme, rate, setup):
     b = copy.copy(a)
     b.size = 64
     b.ramp = lambda _n: a.ramp_seconds
-    extra = ["--ca", setup.ca] if scheme == "wss" else []
     pid = srv.proc.pid
     cpu0 = servers.cpu_seconds(pid)
-    r = compare.trial_wsbench_load(srv.url, b, clients, clients, 1, warmup=0, extra=extra)
+    r = compare.trial_wsbench_load(srv.url, b, clients, clients, 1, warmup=0,
+                                   extra=setup.client_args(scheme))
     r["server_cpu_s"] = servers.cpu_seconds(pid) - cpu0
-    key = "tls" if scheme == "wss" else None
-    r["handshake_p99_ms"] = (r["tls"]["handshake_ms"]["p99"] if key else r["upgrade_p99_ms"])
+    r["handshake_p99_ms"] = (r["tls"]["handshake_ms"]["p99"] if scheme == "wss"
+                             else r["upgrade_p99_ms"])
     r["rate"], r["clients"] = rate, clients
     r["pass"] = (r["established"] == clients and r["handshake_p99_ms"] <= HANDSHAKE_P99_MS
                  and r["ramp_achieved_per_s"] >= 0.95 * rate and srv.alive())
@@ -180,7 +180,8 @@ def client_cost(a, setup):
     for scheme in ("ws", "wss"):
         with compare.make_server("c-lws", a, args=setup.server_args(scheme)) as srv:
             for client in ("wsbench-load", "tcpkali"):
-                extra = ["--ca", setup.ca] if (scheme, client) == ("wss", "wsbench-load") else []
+                # tcpkali takes no CA (it does not verify) and no deflate.
+                extra = setup.client_args(scheme) if client == "wsbench-load" else []
                 out[f"{client} {scheme}"] = compare.run_trial(
                     srv, b, a.clients, a.rate, a.seconds, extra=extra, client=client)
     return out
